@@ -1,0 +1,44 @@
+// Prepared INSERT statements for every table, shared by the batching writer thread and the
+// one-transaction import writer so both write rows the same way. Not thread-safe: one owner.
+#pragma once
+
+#include <span>
+#include <unordered_map>
+
+#include "store/records.h"
+#include "store/sqlite_db.h"
+
+namespace opsync::store {
+
+class Inserter {
+ public:
+  explicit Inserter(Db& db);
+
+  // Creates the session, or returns the existing one of that name (its start is moved earlier
+  // if `started_ns` is earlier, so a session's span covers everything put into it).
+  SessionId open_session(const Session& s);
+  void end_session(SessionId id, int64_t ended_ns);
+  void extend_session(SessionId id, int64_t first_ns, int64_t last_ns);
+  // Fails (StoreError) if a source of that name exists in the session already.
+  SourceId add_source(const Source& s);
+  ChannelId add_channel(const Channel& c);
+  void add_clock_model(SourceId source, const ClockModel& m);
+
+  void add_samples(std::span<const Sample> samples);
+  void add_event(const Event& e);
+  int64_t add_scan(const Scan& s);
+  void add_capture(const Capture& c);
+  void add_import(const ImportRecord& r);
+
+ private:
+  int64_t next_seq(ChannelId channel);
+
+  Db& db_;
+  Stmt session_find_, session_insert_, session_end_, session_extend_;
+  Stmt source_insert_, channel_insert_, clock_insert_;
+  Stmt sample_insert_, seq_query_;
+  Stmt event_insert_, scan_insert_, scan_value_insert_, capture_insert_, import_insert_;
+  std::unordered_map<ChannelId, int64_t> next_seq_;  // per channel arrival counter
+};
+
+}  // namespace opsync::store

@@ -1,0 +1,220 @@
+// Queries of the read side. Every query is a prepared statement on a read-only connection.
+#include "store/reader.h"
+
+#include <charconv>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "store/schema.h"
+#include "store/sqlite_db.h"
+
+namespace opsync::store {
+
+StoreReader::StoreReader(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw StoreError(fmt::format("database '{}' does not exist (record or import a session first)", path));
+  }
+  {
+    // Old files are upgraded once, so the read queries can assume the current schema.
+    Db probe(path, Db::Mode::ReadOnly);
+    int version = 0;
+    try {
+      version = schema_version(probe);
+    } catch (const StoreError& e) {
+      throw StoreError(fmt::format("'{}' is not an opsync database: {}", path, e.what()));
+    }
+    if (version == 0) throw StoreError(fmt::format("'{}' is not an opsync database (no opsync schema)", path));
+    if (version > kSchemaVersion) migrate(probe);  // throws the "newer than this opsync" error
+    if (version < kSchemaVersion) {
+      try {
+        Db rw(path, Db::Mode::ReadWrite);
+        configure_connection(rw, /*writer=*/true);
+        migrate(rw);
+      } catch (const StoreError& e) {
+        throw StoreError(fmt::format("'{}' has schema version {} and could not be upgraded to {}: {}", path,
+                                     version, kSchemaVersion, e.what()));
+      }
+    }
+  }
+  db_ = std::make_unique<Db>(path, Db::Mode::ReadOnly);
+  configure_connection(*db_, /*writer=*/false);
+}
+
+StoreReader::~StoreReader() = default;
+
+namespace {
+Session read_session(Stmt& st) {
+  Session s;
+  s.id = st.col_int(0);
+  s.name = st.col_text(1);
+  s.started_ns = st.col_int(2);
+  s.ended_ns = st.col_is_null(3) ? 0 : st.col_int(3);
+  s.host = st.col_text(4);
+  s.note = st.col_text(5);
+  return s;
+}
+constexpr const char* kSessionCols = "SELECT id, name, started_ns, ended_ns, host, note FROM sessions ";
+}  // namespace
+
+std::vector<Session> StoreReader::sessions() {
+  Stmt st(*db_, std::string(kSessionCols) + "ORDER BY started_ns, id");
+  std::vector<Session> out;
+  while (st.step()) out.push_back(read_session(st));
+  return out;
+}
+
+std::optional<Session> StoreReader::find_session(const std::string& name_or_id) {
+  {
+    Stmt st(*db_, std::string(kSessionCols) + "WHERE name = ?");
+    st.bind(1, name_or_id);
+    if (st.step()) return read_session(st);
+  }
+  int64_t id = 0;
+  const char* end = name_or_id.data() + name_or_id.size();
+  if (auto r = std::from_chars(name_or_id.data(), end, id); r.ec == std::errc() && r.ptr == end) {
+    Stmt st(*db_, std::string(kSessionCols) + "WHERE id = ?");
+    st.bind(1, id);
+    if (st.step()) return read_session(st);
+  }
+  return std::nullopt;
+}
+
+std::vector<Source> StoreReader::sources(SessionId session) {
+  Stmt st(*db_, "SELECT id, session_id, name, kind, address, note FROM sources WHERE session_id = ? ORDER BY id");
+  st.bind(1, session);
+  std::vector<Source> out;
+  while (st.step()) {
+    out.push_back(Source{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_text(5)});
+  }
+  return out;
+}
+
+std::vector<Channel> StoreReader::channels(SourceId source) {
+  Stmt st(*db_, "SELECT id, source_id, name, unit, quantity FROM channels WHERE source_id = ? ORDER BY id");
+  st.bind(1, source);
+  std::vector<Channel> out;
+  while (st.step()) out.push_back(Channel{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4)});
+  return out;
+}
+
+std::optional<ClockModel> StoreReader::clock_model(SourceId source) {
+  Stmt st(*db_,
+          "SELECT method, offset_ns, rate, residual_rms_ns, residual_max_ns, n_points, fitted_at_ns, uncertainty_ns "
+          "FROM clock_models WHERE source_id = ? ORDER BY fitted_at_ns DESC LIMIT 1");
+  st.bind(1, source);
+  if (!st.step()) return std::nullopt;
+  ClockModel m;
+  m.method = st.col_text(0);
+  m.offset_ns = st.col_int(1);
+  m.rate = st.col_double(2);
+  m.residual_rms_ns = st.col_double(3);
+  m.residual_max_ns = st.col_double(4);
+  m.n_points = st.col_int(5);
+  m.fitted_at_ns = st.col_int(6);
+  m.uncertainty_ns = st.col_double(7);
+  return m;
+}
+
+ChannelStats StoreReader::channel_stats(ChannelId channel) {
+  // The primary key makes MIN/MAX(t_ns) index lookups; the value aggregates scan the channel.
+  Stmt st(*db_,
+          "SELECT COUNT(*), MIN(t_ns), MAX(t_ns), MIN(value), MAX(value), COUNT(*) - COUNT(value) "
+          "FROM samples WHERE channel_id = ?");
+  st.bind(1, channel);
+  ChannelStats s;
+  if (st.step()) {
+    s.n_samples = static_cast<uint64_t>(st.col_int(0));
+    s.first_t_ns = st.col_int(1);
+    s.last_t_ns = st.col_int(2);
+    s.min_value = st.col_double(3);
+    s.max_value = st.col_double(4);
+    s.n_missing = static_cast<uint64_t>(st.col_int(5));
+  }
+  return s;
+}
+
+uint64_t StoreReader::scan_samples(ChannelId channel, TimeRange range,
+                                   const std::function<bool(int64_t, double)>& fn) {
+  Stmt st(*db_,
+          "SELECT t_ns, value FROM samples WHERE channel_id = ? AND t_ns BETWEEN ? AND ? ORDER BY t_ns, seq");
+  st.bind(1, channel).bind(2, range.begin_ns).bind(3, range.end_ns);
+  uint64_t n = 0;
+  while (st.step()) {
+    ++n;
+    const double v = st.col_is_null(1) ? std::numeric_limits<double>::quiet_NaN() : st.col_double(1);
+    if (!fn(st.col_int(0), v)) break;
+  }
+  return n;
+}
+
+std::vector<Sample> StoreReader::samples(ChannelId channel, TimeRange range) {
+  std::vector<Sample> out;
+  scan_samples(channel, range, [&](int64_t t_ns, double v) {
+    out.push_back(Sample{channel, t_ns, v});
+    return true;
+  });
+  return out;
+}
+
+std::vector<Event> StoreReader::events(SessionId session, TimeRange range) {
+  Stmt st(*db_,
+          "SELECT session_id, COALESCE(source_id, 0), t_ns, kind, detail FROM events "
+          "WHERE session_id = ? AND t_ns BETWEEN ? AND ? ORDER BY t_ns, id");
+  st.bind(1, session).bind(2, range.begin_ns).bind(3, range.end_ns);
+  std::vector<Event> out;
+  while (st.step()) out.push_back(Event{st.col_int(0), st.col_int(1), st.col_int(2), st.col_text(3), st.col_text(4)});
+  return out;
+}
+
+std::vector<Scan> StoreReader::scans(SessionId session, TimeRange range) {
+  Stmt st(*db_,
+          "SELECT id, session_id, COALESCE(source_id, 0), number, start_ns, end_ns, label FROM scans "
+          "WHERE session_id = ? AND start_ns BETWEEN ? AND ? ORDER BY start_ns, id");
+  st.bind(1, session).bind(2, range.begin_ns).bind(3, range.end_ns);
+  Stmt values(*db_, "SELECT name, unit, value FROM scan_values WHERE scan_id = ? ORDER BY rowid");
+  std::vector<Scan> out;
+  while (st.step()) {
+    Scan s;
+    s.id = st.col_int(0);
+    s.session_id = st.col_int(1);
+    s.source_id = st.col_int(2);
+    s.number = st.col_int(3);
+    s.start_ns = st.col_int(4);
+    s.end_ns = st.col_int(5);
+    s.label = st.col_text(6);
+    values.bind(1, s.id);
+    while (values.step()) {
+      const double v = values.col_is_null(2) ? std::numeric_limits<double>::quiet_NaN() : values.col_double(2);
+      s.values.push_back(ScanValue{values.col_text(0), values.col_text(1), v});
+    }
+    values.reset();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<ImportRecord> StoreReader::imports(SourceId source) {
+  Stmt st(*db_,
+          "SELECT source_id, path, format, rows, assumptions, imported_ns FROM imports WHERE source_id = ? ORDER BY id");
+  st.bind(1, source);
+  std::vector<ImportRecord> out;
+  while (st.step()) {
+    out.push_back(ImportRecord{st.col_int(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_text(4), st.col_int(5)});
+  }
+  return out;
+}
+
+uint64_t StoreReader::count_events(SessionId session) {
+  Stmt st(*db_, "SELECT COUNT(*) FROM events WHERE session_id = ?");
+  st.bind(1, session);
+  return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
+}
+
+uint64_t StoreReader::count_scans(SessionId session) {
+  Stmt st(*db_, "SELECT COUNT(*) FROM scans WHERE session_id = ?");
+  st.bind(1, session);
+  return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
+}
+
+}  // namespace opsync::store

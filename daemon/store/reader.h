@@ -1,0 +1,63 @@
+// Read side of the store: sessions, their sources, channels, samples by time range, events,
+// scans. Opens the file read-only; safe to use while a writer is appending (WAL readers see the
+// last committed state at the start of each query).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/records.h"
+
+namespace opsync::store {
+
+class Db;
+
+struct ChannelStats {
+  uint64_t n_samples = 0;
+  int64_t first_t_ns = 0;
+  int64_t last_t_ns = 0;
+  double min_value = 0;
+  double max_value = 0;
+  uint64_t n_missing = 0;  // NULL values (NaN when written)
+};
+
+struct TimeRange {
+  int64_t begin_ns = std::numeric_limits<int64_t>::min();  // inclusive
+  int64_t end_ns = std::numeric_limits<int64_t>::max();    // inclusive
+};
+
+class StoreReader {
+ public:
+  // Throws StoreError if the file does not exist or is not an opsync store.
+  explicit StoreReader(const std::string& path);
+  ~StoreReader();
+
+  std::vector<Session> sessions();
+  // By name, or by numeric id given as text. nullopt when no such session.
+  std::optional<Session> find_session(const std::string& name_or_id);
+  std::vector<Source> sources(SessionId session);
+  std::vector<Channel> channels(SourceId source);
+  std::optional<ClockModel> clock_model(SourceId source);  // the latest fit
+  ChannelStats channel_stats(ChannelId channel);
+
+  // Samples of one channel with t_ns in range, in time order (ties in arrival order).
+  std::vector<Sample> samples(ChannelId channel, TimeRange range = {});
+  // Streams instead of collecting; return false from the callback to stop. Returns the count.
+  uint64_t scan_samples(ChannelId channel, TimeRange range, const std::function<bool(int64_t t_ns, double value)>& fn);
+
+  std::vector<Event> events(SessionId session, TimeRange range = {});
+  std::vector<Scan> scans(SessionId session, TimeRange range = {});
+  std::vector<ImportRecord> imports(SourceId source);
+  uint64_t count_events(SessionId session);
+  uint64_t count_scans(SessionId session);
+
+ private:
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace opsync::store

@@ -1,0 +1,99 @@
+// Plain row types of the store: what the writer takes and the reader returns. The protobuf
+// types in proto/record.proto are the wire/bus form; proto_convert.h maps between the two.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace opsync::store {
+
+using SessionId = int64_t;
+using SourceId = int64_t;
+using ChannelId = int64_t;
+
+struct Session {
+  SessionId id = 0;
+  std::string name;
+  int64_t started_ns = 0;
+  int64_t ended_ns = 0;  // 0 while open
+  std::string host;
+  std::string note;
+};
+
+struct ClockModel {
+  std::string method = "identity";  // identity | constant_offset | midpoint | regression
+  int64_t offset_ns = 0;            // t_ref_ns = offset_ns + rate * t_src_ns
+  double rate = 1.0;
+  double residual_rms_ns = 0;
+  double residual_max_ns = 0;
+  int64_t n_points = 0;
+  int64_t fitted_at_ns = 0;
+  double uncertainty_ns = 0;
+};
+
+struct Source {
+  SourceId id = 0;
+  SessionId session_id = 0;
+  std::string name;
+  std::string kind;  // cycler | ms | bridge | strain
+  std::string address;
+  std::string note;
+};
+
+struct Channel {
+  ChannelId id = 0;
+  SourceId source_id = 0;
+  std::string name;
+  std::string unit;
+  std::string quantity;
+};
+
+struct Sample {
+  ChannelId channel_id = 0;
+  int64_t t_ns = 0;
+  double value = 0;
+};
+
+struct Event {
+  SessionId session_id = 0;
+  SourceId source_id = 0;  // 0 = the session itself
+  int64_t t_ns = 0;
+  std::string kind;
+  std::string detail;
+};
+
+struct ScanValue {
+  std::string name;
+  std::string unit;
+  double value = 0;
+};
+
+struct Scan {
+  int64_t id = 0;
+  SessionId session_id = 0;
+  SourceId source_id = 0;
+  int64_t number = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::string label;
+  std::vector<ScanValue> values;
+};
+
+struct Capture {
+  SourceId source_id = 0;
+  int64_t t_ns = 0;
+  bool outgoing = false;
+  std::string bytes;
+};
+
+struct ImportRecord {
+  SourceId source_id = 0;
+  std::string path;
+  std::string format;
+  int64_t rows = 0;
+  std::string assumptions;
+  int64_t imported_ns = 0;
+};
+
+}  // namespace opsync::store

@@ -1,0 +1,148 @@
+// Migrations of the session store. Each entry moves the file one version up; never edit a
+// released migration, add a new one.
+#include "store/schema.h"
+
+#include <fmt/format.h>
+
+namespace opsync::store {
+namespace {
+
+// Version 1: sessions, sources, channels, samples, events, scans.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE sessions (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  started_ns  INTEGER NOT NULL,
+  ended_ns    INTEGER,
+  host        TEXT NOT NULL DEFAULT '',
+  note        TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sources (
+  id          INTEGER PRIMARY KEY,
+  session_id  INTEGER NOT NULL REFERENCES sessions(id),
+  name        TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  address     TEXT NOT NULL DEFAULT '',
+  note        TEXT NOT NULL DEFAULT '',
+  UNIQUE (session_id, name)
+);
+CREATE TABLE channels (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  name        TEXT NOT NULL,
+  unit        TEXT NOT NULL DEFAULT '',
+  quantity    TEXT NOT NULL DEFAULT '',
+  UNIQUE (source_id, name)
+);
+-- One row per sample, clustered by channel then time: a time-range read of one channel is one
+-- contiguous b-tree range. seq is the arrival order within the channel, so two samples with
+-- the same timestamp are both kept, in the order they came.
+CREATE TABLE samples (
+  channel_id  INTEGER NOT NULL,
+  t_ns        INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  value       REAL,
+  PRIMARY KEY (channel_id, t_ns, seq)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY,
+  session_id  INTEGER NOT NULL REFERENCES sessions(id),
+  source_id   INTEGER REFERENCES sources(id),
+  t_ns        INTEGER NOT NULL,
+  kind        TEXT NOT NULL,
+  detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_time ON events (session_id, t_ns);
+CREATE TABLE scans (
+  id          INTEGER PRIMARY KEY,
+  session_id  INTEGER NOT NULL REFERENCES sessions(id),
+  source_id   INTEGER REFERENCES sources(id),
+  number      INTEGER NOT NULL,
+  start_ns    INTEGER NOT NULL,
+  end_ns      INTEGER NOT NULL,
+  label       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX scans_by_time ON scans (session_id, start_ns);
+CREATE TABLE scan_values (
+  scan_id     INTEGER NOT NULL REFERENCES scans(id),
+  name        TEXT NOT NULL,
+  unit        TEXT NOT NULL DEFAULT '',
+  value       REAL,
+  PRIMARY KEY (scan_id, name)
+);
+)sql";
+
+// Version 2: per-source clock models (history of fits) and raw byte captures for replay.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE clock_models (
+  source_id        INTEGER NOT NULL REFERENCES sources(id),
+  fitted_at_ns     INTEGER NOT NULL,
+  method           TEXT NOT NULL,
+  offset_ns        INTEGER NOT NULL,
+  rate             REAL NOT NULL,
+  residual_rms_ns  REAL NOT NULL DEFAULT 0,
+  residual_max_ns  REAL NOT NULL DEFAULT 0,
+  n_points         INTEGER NOT NULL DEFAULT 0,
+  uncertainty_ns   REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY (source_id, fitted_at_ns)
+);
+CREATE TABLE captures (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  t_ns        INTEGER NOT NULL,
+  direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  bytes       BLOB NOT NULL
+);
+CREATE INDEX captures_by_time ON captures (source_id, t_ns);
+)sql";
+
+// Version 3: provenance of imported files.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE imports (
+  id           INTEGER PRIMARY KEY,
+  source_id    INTEGER NOT NULL REFERENCES sources(id),
+  path         TEXT NOT NULL,
+  format       TEXT NOT NULL,
+  rows         INTEGER NOT NULL,
+  assumptions  TEXT NOT NULL DEFAULT '',
+  imported_ns  INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kV1, kV2, kV3};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+}  // namespace
+
+void configure_connection(Db& db, bool writer) {
+  if (writer) {
+    // Page size only takes effect on a new file (before the first table exists).
+    db.exec("PRAGMA page_size = 16384");
+    db.exec("PRAGMA journal_mode = WAL");
+    // FULL: each commit's WAL frames are fsynced, so a power cut loses at most the batch
+    // being committed. Batching keeps this to ~10 fsyncs/s.
+    db.exec("PRAGMA synchronous = FULL");
+  }
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA cache_size = -65536");  // 64 MiB
+}
+
+int schema_version(Db& db) { return static_cast<int>(db.query_int("PRAGMA user_version")); }
+
+int migrate(Db& db, int target) {
+  const int before = schema_version(db);
+  if (before > kSchemaVersion) {
+    throw StoreError(fmt::format("{}: database schema version {} is newer than this opsync understands ({}); "
+                                 "use a newer opsync to open it",
+                                 db.path(), before, kSchemaVersion));
+  }
+  for (int v = before; v < target; ++v) {
+    Transaction tx(db);
+    db.exec(kMigrations[v]);
+    db.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    tx.commit();
+  }
+  return before;
+}
+
+}  // namespace opsync::store

@@ -1,0 +1,76 @@
+// Schema versions and migrations: old files are upgraded with their data, newer ones refused.
+#include "store/schema.h"
+
+#include <gtest/gtest.h>
+
+#include "store/reader.h"
+#include "store/writer.h"
+#include "store_test_util.h"
+
+namespace opsync::store {
+namespace {
+
+TEST(Schema, NewFileIsCurrentAndInWalMode) {
+  test::TempDb tmp;
+  { StoreWriter w(tmp.path()); }
+  Db db(tmp.path(), Db::Mode::ReadOnly);
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
+  Stmt st(db, "PRAGMA journal_mode");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.col_text(0), "wal");
+}
+
+TEST(Schema, VersionOneFileIsMigratedWithItsData) {
+  test::TempDb tmp;
+  {
+    Db db(tmp.path(), Db::Mode::ReadWrite);
+    configure_connection(db, true);
+    EXPECT_EQ(migrate(db, 1), 0);
+    EXPECT_EQ(schema_version(db), 1);
+    db.exec("INSERT INTO sessions (id, name, started_ns) VALUES (1, 'old', 5)");
+    db.exec("INSERT INTO sources (id, session_id, name, kind) VALUES (1, 1, 'cyc', 'cycler')");
+    db.exec("INSERT INTO channels (id, source_id, name, unit) VALUES (1, 1, 'voltage', 'V')");
+    db.exec("INSERT INTO samples VALUES (1, 10, 0, 3.7), (1, 10, 1, 3.8)");
+    EXPECT_THROW(db.exec("SELECT * FROM captures"), StoreError);  // not in v1
+  }
+  {
+    StoreWriter w(tmp.path());  // migrates to current
+    w.push(Sample{1, 10, 3.9});  // continues seq after the old rows
+  }
+  Db db(tmp.path(), Db::Mode::ReadOnly);
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
+  EXPECT_EQ(db.query_int("SELECT COUNT(*) FROM samples WHERE channel_id = 1 AND t_ns = 10"), 3);
+  EXPECT_EQ(db.query_int("SELECT COUNT(*) FROM captures"), 0);
+  EXPECT_EQ(db.query_int("SELECT COUNT(*) FROM imports"), 0);
+}
+
+TEST(Schema, ReaderUpgradesAnOldFile) {
+  test::TempDb tmp;
+  {
+    Db db(tmp.path(), Db::Mode::ReadWrite);
+    configure_connection(db, true);
+    migrate(db, 2);
+    db.exec("INSERT INTO sessions (id, name, started_ns) VALUES (1, 'old', 5)");
+  }
+  StoreReader r(tmp.path());
+  EXPECT_EQ(r.sessions().size(), 1u);
+  Db db(tmp.path(), Db::Mode::ReadOnly);
+  EXPECT_EQ(schema_version(db), kSchemaVersion);
+}
+
+TEST(Schema, NewerFileIsRefusedWithAClearMessage) {
+  test::TempDb tmp;
+  {
+    Db db(tmp.path(), Db::Mode::ReadWrite);
+    db.exec("PRAGMA user_version = 99");
+  }
+  try {
+    StoreWriter w(tmp.path());
+    FAIL();
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer than this opsync"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace opsync::store
