@@ -1,6 +1,7 @@
 // Civil date-time <-> int64 ns conversions and ISO 8601 text, on std::chrono's calendar types.
 #include "core/time_format.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -188,11 +189,12 @@ std::optional<int64_t> seconds_text_to_ns(std::string_view s) {
     return neg ? -v : v;
   }
   if (s[p] != 'e' && s[p] != 'E') return std::nullopt;
-  // Exponent form: parse whole text as long double (64-bit mantissa keeps ns for ~1e10 s).
-  std::string buf(s);
-  char* end = nullptr;
-  const long double v = std::strtold(buf.c_str(), &end);
-  if (end != buf.c_str() + buf.size() || !std::isfinite(v)) return std::nullopt;
+  // Exponent form: parse the whole text as long double (64-bit mantissa keeps ns for ~1e10 s);
+  // from_chars, unlike strtold, ignores the process locale.
+  long double v = 0;
+  const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+  const auto r = std::from_chars(first, s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
   const long double ns = v * 1e9L;
   if (std::fabs(ns) > 9.2e18L) return std::nullopt;
   return static_cast<int64_t>(std::llround(ns));

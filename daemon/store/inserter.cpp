@@ -40,6 +40,14 @@ SessionId Inserter::open_session(const Session& s) {
   return sqlite3_last_insert_rowid(db_.handle());
 }
 
+std::optional<SessionId> Inserter::find_session(const std::string& name) {
+  session_find_.bind(1, name);
+  std::optional<SessionId> id;
+  if (session_find_.step()) id = session_find_.col_int(0);
+  session_find_.reset();
+  return id;
+}
+
 void Inserter::end_session(SessionId id, int64_t ended_ns) { session_end_.bind(1, ended_ns).bind(2, id).run(); }
 
 void Inserter::extend_session(SessionId id, int64_t first_ns, int64_t last_ns) {

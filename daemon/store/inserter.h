@@ -2,7 +2,9 @@
 // one-transaction import writer so both write rows the same way. Not thread-safe: one owner.
 #pragma once
 
+#include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 
 #include "store/records.h"
@@ -17,6 +19,7 @@ class Inserter {
   // Creates the session, or returns the existing one of that name (its start is moved earlier
   // if `started_ns` is earlier, so a session's span covers everything put into it).
   SessionId open_session(const Session& s);
+  std::optional<SessionId> find_session(const std::string& name);
   void end_session(SessionId id, int64_t ended_ns);
   void extend_session(SessionId id, int64_t first_ns, int64_t last_ns);
   // Fails (StoreError) if a source of that name exists in the session already.

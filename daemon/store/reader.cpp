@@ -136,14 +136,12 @@ ChannelStats StoreReader::channel_stats(ChannelId channel) {
 
 uint64_t StoreReader::scan_samples(ChannelId channel, TimeRange range,
                                    const std::function<bool(int64_t, double)>& fn) {
-  Stmt st(*db_,
-          "SELECT t_ns, value FROM samples WHERE channel_id = ? AND t_ns BETWEEN ? AND ? ORDER BY t_ns, seq");
-  st.bind(1, channel).bind(2, range.begin_ns).bind(3, range.end_ns);
+  SampleCursor c(*db_, channel, range);
+  Sample s;
   uint64_t n = 0;
-  while (st.step()) {
+  while (c.next(s)) {
     ++n;
-    const double v = st.col_is_null(1) ? std::numeric_limits<double>::quiet_NaN() : st.col_double(1);
-    if (!fn(st.col_int(0), v)) break;
+    if (!fn(s.t_ns, s.value)) break;
   }
   return n;
 }
@@ -156,6 +154,25 @@ std::vector<Sample> StoreReader::samples(ChannelId channel, TimeRange range) {
   });
   return out;
 }
+
+SampleCursor::SampleCursor(Db& db, ChannelId channel, TimeRange range)
+    : st_(std::make_unique<Stmt>(
+          db, "SELECT t_ns, value FROM samples WHERE channel_id = ? AND t_ns BETWEEN ? AND ? ORDER BY t_ns, seq")),
+      channel_(channel) {
+  st_->bind(1, channel).bind(2, range.begin_ns).bind(3, range.end_ns);
+}
+SampleCursor::~SampleCursor() = default;
+SampleCursor::SampleCursor(SampleCursor&&) noexcept = default;
+
+bool SampleCursor::next(Sample& out) {
+  if (!st_->step()) return false;
+  out.channel_id = channel_;
+  out.t_ns = st_->col_int(0);
+  out.value = st_->col_is_null(1) ? std::numeric_limits<double>::quiet_NaN() : st_->col_double(1);
+  return true;
+}
+
+SampleCursor StoreReader::cursor(ChannelId channel, TimeRange range) { return SampleCursor(*db_, channel, range); }
 
 std::vector<Event> StoreReader::events(SessionId session, TimeRange range) {
   Stmt st(*db_,

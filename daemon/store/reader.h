@@ -16,6 +16,7 @@
 namespace opsync::store {
 
 class Db;
+class Stmt;
 
 struct ChannelStats {
   uint64_t n_samples = 0;
@@ -29,6 +30,20 @@ struct ChannelStats {
 struct TimeRange {
   int64_t begin_ns = std::numeric_limits<int64_t>::min();  // inclusive
   int64_t end_ns = std::numeric_limits<int64_t>::max();    // inclusive
+};
+
+// Forward-only walk over one channel's samples in (t_ns, arrival) order; constant memory.
+class SampleCursor {
+ public:
+  SampleCursor(Db& db, ChannelId channel, TimeRange range);
+  ~SampleCursor();
+  SampleCursor(SampleCursor&&) noexcept;
+  // False when the channel has no more samples in the range.
+  bool next(Sample& out);
+
+ private:
+  std::unique_ptr<Stmt> st_;
+  ChannelId channel_;
 };
 
 class StoreReader {
@@ -49,6 +64,8 @@ class StoreReader {
   std::vector<Sample> samples(ChannelId channel, TimeRange range = {});
   // Streams instead of collecting; return false from the callback to stop. Returns the count.
   uint64_t scan_samples(ChannelId channel, TimeRange range, const std::function<bool(int64_t t_ns, double value)>& fn);
+
+  SampleCursor cursor(ChannelId channel, TimeRange range = {});
 
   std::vector<Event> events(SessionId session, TimeRange range = {});
   std::vector<Scan> scans(SessionId session, TimeRange range = {});

@@ -74,10 +74,20 @@ class ImportError : public std::runtime_error {
  private:
   static std::string format(const std::string& file, size_t line, const std::string& column,
                             const std::string& what) {
+    // Appends only: GCC 12 -O3 flags `"lit" + std::string` with a false -Wrestrict warning.
     std::string s = file;
-    if (line > 0) s += ":" + std::to_string(line);
-    if (!column.empty()) s += ": column '" + column + "'";
-    return s + ": " + what;
+    if (line > 0) {
+      s += ':';
+      s += std::to_string(line);
+    }
+    if (!column.empty()) {
+      s += ": column '";
+      s += column;
+      s += '\'';
+    }
+    s += ": ";
+    s += what;
+    return s;
   }
   std::string file_;
   size_t line_;

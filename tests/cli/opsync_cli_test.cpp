@@ -1,0 +1,145 @@
+// The `opsync` binary end to end: help, import, sessions, info, export, and bad input that must
+// leave the database untouched with a message naming file, line and column.
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "core/time_format.h"
+#include "store/reader.h"
+#include "store_test_util_cli.h"
+
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+CliRun opsync(const opsync::test::TempDir& dir, const std::string& args) {
+  const auto out = dir.path() / "stdout.txt";
+  const auto err = dir.path() / "stderr.txt";
+  const std::string cmd = std::string("timeout 60 ") + OPSYNC_CLI_BINARY + " " + args + " >" + out.string() + " 2>" +
+                          err.string() + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+void write_file(const std::filesystem::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+TEST(OpsyncCli, HelpListsTheCommands) {
+  opsync::test::TempDir dir;
+  const CliRun r = opsync(dir, "--help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* c : {"sessions", "info", "import", "export"}) EXPECT_NE(r.out.find(c), std::string::npos) << c;
+  const CliRun imp = opsync(dir, "import --help");
+  EXPECT_NE(imp.out.find("--clock-offset-s"), std::string::npos);
+  EXPECT_NE(imp.out.find("charge positive"), std::string::npos);
+}
+
+TEST(OpsyncCli, ImportThenSessionsInfoAndExport) {
+  opsync::test::TempDir dir;
+  const auto csv = dir.path() / "cell.csv";
+  write_file(csv, "time/s,Voltage(V),Current(mA)\n0,3.0,1.0\n1,3.1,1.0\n2,3.2,1.0\n");
+  const std::string db = (dir.path() / "st.db").string();
+  CliRun r = opsync(dir, "import cycler " + csv.string() + " --db " + db +
+                          " --session run1 --start 2024-05-01T10:00:00Z --clock-offset-s 2.5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 3 rows"), std::string::npos) << r.out;
+
+  // The clock offset is subtracted exactly: first sample at 10:00:00 - 2.5 s.
+  opsync::store::StoreReader reader(db);
+  const auto s = reader.find_session("run1");
+  ASSERT_TRUE(s);
+  const int64_t start = opsync::civil_to_ns(opsync::CivilTime{2024, 5, 1, 10, 0, 0, 0});
+  EXPECT_EQ(s->started_ns, start - 2'500'000'000);
+  const auto src = reader.sources(s->id);
+  ASSERT_EQ(src.size(), 1u);
+  bool found_current = false;
+  for (const auto& ch : reader.channels(src[0].id)) {
+    if (ch.name != "current") continue;
+    found_current = true;
+    EXPECT_EQ(ch.unit, "A");
+    const auto v = reader.samples(ch.id);
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_DOUBLE_EQ(v[0].value, 1e-3);  // mA -> A
+    EXPECT_EQ(v[2].t_ns, start - 2'500'000'000 + 2'000'000'000);
+  }
+  EXPECT_TRUE(found_current);
+
+  r = opsync(dir, "sessions --db " + db);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("run1"), std::string::npos);
+
+  r = opsync(dir, "info --db " + db + " run1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["session"]["name"], "run1");
+  EXPECT_EQ(std::stoll(j["n_samples"].get<std::string>()), 6);  // voltage + current; uint64 prints as text
+
+  r = opsync(dir, "info --db " + db + " run1");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("constant_offset"), std::string::npos) << r.out;
+
+  r = opsync(dir, "export --db " + db + " run1 --format csv --out " + (dir.path() / "x").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string exported = slurp(dir.path() / "x" / "cell.csv");
+  EXPECT_EQ(exported.substr(0, exported.find('\n')), "t_ns,time_utc,voltage[V],current[A]");
+  EXPECT_NE(exported.find("2024-05-01T09:59:57.500000000Z"), std::string::npos);
+}
+
+TEST(OpsyncCli, BadNumberNamesFileLineColumnAndWritesNothing) {
+  opsync::test::TempDir dir;
+  const auto csv = dir.path() / "bad.csv";
+  write_file(csv, "time/s,Voltage(V),Current(mA)\n0,3.0,1.0\n1,3.x1,1.0\n");
+  const std::string db = (dir.path() / "st.db").string();
+  const CliRun r = opsync(dir, "import cycler " + csv.string() + " --db " + db + " --session s");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.csv:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Voltage(V)"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(db)) << "a failed import must not create or touch the database";
+}
+
+TEST(OpsyncCli, FailedImportLeavesAnExistingDatabaseUnchanged) {
+  opsync::test::TempDir dir;
+  const auto good = dir.path() / "good.csv";
+  write_file(good, "time/s,Voltage(V),Current(A)\n0,3.0,0.1\n1,3.1,0.1\n");
+  const auto bad = dir.path() / "bad.csv";
+  write_file(bad, "time/s,Voltage(V),Current(A)\n0,3.0,0.1\n1,3.1\n");  // short row
+  const std::string db = (dir.path() / "st.db").string();
+  ASSERT_EQ(opsync(dir, "import cycler " + good.string() + " --db " + db + " --session s").exit_code, 0);
+  const std::string before = opsync(dir, "info --db " + db + " s --json").out;
+  const CliRun r = opsync(dir, "import cycler " + bad.string() + " --db " + db + " --session s");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.csv:3"), std::string::npos) << r.err;
+  EXPECT_EQ(opsync(dir, "info --db " + db + " s --json").out, before);
+}
+
+TEST(OpsyncCli, UsageErrorsAreExplained) {
+  opsync::test::TempDir dir;
+  CliRun r = opsync(dir, "import gas x.csv --db a.db --session s");
+  EXPECT_NE(r.exit_code, 0);
+  r = opsync(dir, "info --db " + (dir.path() / "missing.db").string() + " s");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  r = opsync(dir, "import cycler /nonexistent.csv --db a.db --session s");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("nonexistent.csv"), std::string::npos) << r.err;
+  r = opsync(dir, "import cycler /etc/hostname --db a.db --session s --columns nonsense");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("ROLE=HEADER"), std::string::npos) << r.err;
+}
+
+}  // namespace

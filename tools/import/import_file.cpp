@@ -1,0 +1,44 @@
+// import_file(): reads the file once, detects its format from the content (never the file
+// name), and hands it to the matching reader.
+#include <fmt/format.h>
+
+#include "import/import_types.h"
+#include "import/readers.h"
+#include "import/text_file.h"
+#include "import/time_context.h"
+
+namespace opsync::import {
+
+ImportResult import_file(const std::string& path, const ImportOptions& options) {
+  TimeContext times(options, path);  // bad --tz / --start fail before any reading
+  const TextFile file = read_text_file(path);
+
+  ImportResult result;
+  if (looks_like_biologic_mpt(file)) {
+    result = read_biologic_mpt(file, options, times);
+  } else if (looks_like_zilien_tsv(file)) {
+    result = read_zilien_tsv(file, options, times);
+  } else if (auto maccor = find_maccor_header(file)) {
+    result = read_maccor_text(file, *maccor, options, times);
+  } else {
+    const size_t header = find_header_line(file, options.kind);
+    if (options.kind != Kind::Strain && looks_like_opsync_csv(file, header)) {
+      result = read_opsync_csv(file, header, options, times);
+    } else if (options.kind == Kind::Strain) {
+      result = read_strain_csv(file, header, options, times);
+    } else if (options.kind == Kind::Ms) {
+      result = read_ms_csv(file, header, options, times);
+    } else {
+      result = read_generic_csv(file, header, options, times);
+    }
+  }
+  if (file.encoding() != "utf-8") {
+    result.assumptions.push_back(fmt::format("text encoding: {}{}", file.encoding(),
+                                             file.encoding() == "cp1252"
+                                                 ? " (not valid UTF-8; read as Windows latin-1)"
+                                                 : ""));
+  }
+  return result;
+}
+
+}  // namespace opsync::import

@@ -1,0 +1,14 @@
+// Each `opsync` subcommand registers itself on the app; its callback throws on failure and
+// main() turns the exception into a message and exit status 1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace opsync::cli {
+
+void add_sessions_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_import_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+
+}  // namespace opsync::cli

@@ -1,0 +1,28 @@
+// opsync: the command line of the operando recording system.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "opsync/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "opsync: synchronised operando recording (cycler, DEMS mass spectrometer, diffraction scans)\n"
+      "Sessions live in one SQLite file per station (--db). Start with `opsync import` or opsyncd,\n"
+      "then look with `opsync sessions` and `opsync info`, and take data out with `opsync export`."};
+  app.set_version_flag("--version", "opsync 0.1.0");
+  app.require_subcommand(1);
+  opsync::cli::add_sessions_command(app);
+  opsync::cli::add_info_command(app);
+  opsync::cli::add_import_command(app);
+  opsync::cli::add_export_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    const auto* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
+    fmt::print(stderr, "opsync{}: error: {}\n", sub ? " " + sub->get_name() : "", e.what());
+    return 1;
+  }
+  return 0;
+}
