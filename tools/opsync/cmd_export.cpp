@@ -17,10 +17,11 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("session", *session, "Session name or id")->required();
   cmd->add_option("--format", *format, "Output format")->check(CLI::IsMember({"csv"}))->capture_default_str();
   cmd->add_option("--out", *out, "Output folder (created if missing)")->required();
-  cmd->callback([db, session, out] {
+  cmd->callback([db, session, format, out] {  // capturing keeps the option targets alive
     store::StoreReader reader(*db);
     const auto s = reader.find_session(*session);
     if (!s) throw std::runtime_error(fmt::format("no session '{}' in {} (see `opsync sessions --db {}`)", *session, *db, *db));
+    if (*format != "csv") throw std::runtime_error(fmt::format("unknown export format '{}'", *format));
     for (const auto& f : export_session_csv(reader, *s, *out)) fmt::print("wrote {} ({} rows)\n", f.path.string(), f.rows);
   });
 }
