@@ -1,0 +1,75 @@
+// The contract between an instrument driver and the daemon. Drivers are sans-IO: they never
+// touch sockets, serial ports, timers or clocks. The runner hands them received bytes with the
+// reference time at which they were read, calls on_tick() when their deadline is due, and passes
+// on what they emit. That makes every driver testable with byte vectors and a session
+// replayable by feeding its captured bytes back with their times.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/records.h"
+
+namespace opsync::daemon {
+
+inline constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
+
+// A channel a driver records into; declared once, referred to by its index afterwards.
+struct ChannelSpec {
+  std::string name;      // voltage, current, ion_current_m32, ...
+  std::string unit;      // SI: V, A, C, J, s, "" for counts
+  std::string quantity;  // human text
+};
+
+// What the runner provides to a driver. All times are reference-clock ns.
+class DriverHost {
+ public:
+  virtual ~DriverHost() = default;
+  // Queue bytes to the instrument (they are captured with the time they are written).
+  virtual void send(std::span<const uint8_t> bytes) = 0;
+  void send(std::string_view text) {
+    send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  }
+  virtual void sample(size_t channel_index, int64_t t_ns, double value) = 0;
+  // kind: step_change, cycle_change, status, filament_error, crc_error, malformed, timeout, ...
+  virtual void event(int64_t t_ns, std::string_view kind, std::string detail) = 0;
+  virtual void scan(const store::Scan& scan) = 0;  // session_id/source_id are filled by the runner
+  virtual void clock_model(const store::ClockModel& model) = 0;
+  // The link is unusable (e.g. replies stopped, login refused): close and reconnect with backoff.
+  virtual void request_reconnect(std::string reason) = 0;
+};
+
+// Counters every driver keeps; shown in status and checked by tests.
+struct DriverCounters {
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t messages_ok = 0;
+  uint64_t malformed = 0;   // frames/replies that could not be parsed (skipped, logged as events)
+  uint64_t crc_errors = 0;
+  uint64_t timeouts = 0;
+};
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual std::string_view kind() const = 0;  // cycler | ms | bridge
+  virtual const std::vector<ChannelSpec>& channels() const = 0;
+
+  // A new connection is up (after the transport connected). Start the protocol: login, set-up.
+  virtual void on_connect(DriverHost& host, int64_t t_ns) = 0;
+  // Bytes arrived; t_ns is the reference time at which the read completed.
+  virtual void on_bytes(DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) = 0;
+  // Called once the reference time reaches next_deadline_ns() (or later).
+  virtual void on_tick(DriverHost& host, int64_t t_ns) = 0;
+  virtual int64_t next_deadline_ns() const = 0;
+  // The connection is gone; forget partial frames and pending requests.
+  virtual void on_disconnect(int64_t t_ns) = 0;
+
+  virtual const DriverCounters& counters() const = 0;
+};
+
+}  // namespace opsync::daemon
