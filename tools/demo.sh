@@ -1,39 +1,45 @@
 #!/usr/bin/env bash
-# The main job, for now: import real cycler and mass-spectrometer files into one session of a
-# fresh station database, then print what the session holds. Usage: tools/demo.sh [BUILD_DIR]
+# The main job: a simulated operando experiment recorded end to end. `opsync sim` serves a
+# MacNet cycler, an SRS RGA and a trigger bridge, all driven by one Li-rich first charge at C/10
+# (10 h) at 600 x speed; opsyncd records them on one clock; then the session is summarised.
+# Usage: tools/demo.sh [BUILD_DIR]   (SPEED=600 by default)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${1:-build}"
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 opsync="$build_dir/tools/opsync/opsync"
-fixtures="${OPSYNC_FIXTURES:-$root/../shared/fixtures}"
+opsyncd="$build_dir/daemon/opsyncd"
+speed="${SPEED:-600}"
 out="$root/out/demo"
+session="operando-demo"
 
-if [ ! -d "$fixtures/cycler" ]; then
-  echo "error: the shared fixtures are not at $fixtures; set OPSYNC_FIXTURES to their folder" >&2
-  exit 1
-fi
 rm -rf "$out"
 mkdir -p "$out"
-db="$out/station.db"
+echo "== simulated instruments (x$speed): MacNet cycler, SRS RGA, trigger bridge"
+"$opsync" sim --speed "$speed" --lead-s 60 --out "$out" --session "$session" &
+sim_pid=$!
+trap 'kill $sim_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -f "$out/station.toml" ] && break; sleep 0.1; done
+[ -f "$out/station.toml" ] || { echo "error: the simulator did not start (see above)" >&2; exit 1; }
 
-# The EC-MS experiment: the Zilien file holds the mass-spectrometer channels on its own clock
-# (start_time_unix, UTC); the BioLogic .mpt of the same run stores naive local time (Copenhagen,
-# UTC+1 in January) from a clock that read 0.275872 s behind Zilien's (Zilien's pot_01 offset
-# 4.877258 s vs the .mpt's "Acquisition started on"), so it is imported with that clock offset.
-echo "== import the EC-MS run: mass spectrometer (Zilien .tsv) and potentiostat (BioLogic .mpt) on one clock"
-"$opsync" import ms "$fixtures/ms/zilien_ecms.tsv" --db "$db" --session ecms --source dems
-"$opsync" import cycler "$fixtures/ms/zilien_ecms_01_C01.mpt" --db "$db" --session ecms --source potentiostat \
-  --tz Europe/Copenhagen --clock-offset-s -0.275872
+# Record the whole scenario: its span from truth.json, plus the lead, in wall seconds.
+span_ns=$(sed -n 's/^  "end_ns": \([0-9]*\).*/\1/p' "$out/truth.json")
+start_ns=$(sed -n 's/^  "start_ns": \([0-9]*\).*/\1/p' "$out/truth.json")
+wall_s=$(awk -v a="$span_ns" -v b="$start_ns" -v s="$speed" 'BEGIN { printf "%.1f", (a - b) / 1e9 / s + 60 / s + 0.5 }')
 echo
-echo "== import a Maccor cycler export (LG M50 cell, 51 h) as session 'maccor'"
-"$opsync" import cycler "$fixtures/cycler/maccor_export.txt" --db "$db" --session maccor --source cycler
+echo "== opsyncd records for ${wall_s} s (the whole first charge)"
+"$opsyncd" --config "$out/station.toml" --duration-s "$wall_s"
+wait $sim_pid || true
+trap - EXIT
+
 echo
-echo "== opsync sessions"
-"$opsync" sessions --db "$db"
+echo "== per-scan strain from the (simulated) reconstruction, imported into the session"
+"$opsync" import strain "$out/strain.csv" --db "$out/station.db" --session "$session" --source strain | head -3
 echo
-echo "== opsync info ecms"
-"$opsync" info --db "$db" ecms
+echo "== what was recorded"
+"$opsync" info --db "$out/station.db" "$session"
 echo
-echo "== opsync export ecms -> $out/export"
-"$opsync" export --db "$db" ecms --format csv --out "$out/export"
+echo "== the scenario's truth (what the correlator must recover): $out/truth.json"
+awk '/"(o2_onset|co2_onset|strain_turnover)": \{/ { name = $1; gsub(/[":]/, "", name) }
+     /^  \}/ { name = "" }
+     name != "" && /"voltage_v"/ { v = $2; gsub(/,/, "", v); printf "  %-16s at %.3f V\n", name, v }' "$out/truth.json"

@@ -68,6 +68,9 @@ class Driver {
   virtual int64_t next_deadline_ns() const = 0;
   // The connection is gone; forget partial frames and pending requests.
   virtual void on_disconnect(int64_t t_ns) = 0;
+  // The daemon is stopping while connected: send what leaves the instrument safe (e.g. the
+  // RGA's MR0/FL0). The runner writes it out before closing.
+  virtual void on_stop(DriverHost& host, int64_t t_ns) { (void)host; (void)t_ns; }
 
   virtual const DriverCounters& counters() const = 0;
 };

@@ -16,6 +16,8 @@ Inserter::Inserter(Db& db)
       clock_insert_(db,
                     "INSERT OR REPLACE INTO clock_models (source_id, fitted_at_ns, method, offset_ns, rate, "
                     "residual_rms_ns, residual_max_ns, n_points, uncertainty_ns) VALUES (?,?,?,?,?,?,?,?,?)"),
+      source_find_(db, "SELECT id FROM sources WHERE session_id = ? AND name = ?"),
+      channel_find_(db, "SELECT id FROM channels WHERE source_id = ? AND name = ?"),
       sample_insert_(db, "INSERT INTO samples (channel_id, t_ns, seq, value) VALUES (?, ?, ?, ?)"),
       seq_query_(db, "SELECT COALESCE(MAX(seq) + 1, 0) FROM samples WHERE channel_id = ?"),
       event_insert_(db, "INSERT INTO events (session_id, source_id, t_ns, kind, detail) VALUES (?, ?, ?, ?, ?)"),
@@ -64,6 +66,28 @@ ChannelId Inserter::add_channel(const Channel& c) {
   const ChannelId id = sqlite3_last_insert_rowid(db_.handle());
   next_seq_[id] = 0;  // new channel: no samples yet, no need to ask the file
   return id;
+}
+
+SourceId Inserter::open_source(const Source& s) {
+  source_find_.bind(1, s.session_id).bind(2, s.name);
+  if (source_find_.step()) {
+    const SourceId id = source_find_.col_int(0);
+    source_find_.reset();
+    return id;
+  }
+  source_find_.reset();
+  return add_source(s);
+}
+
+ChannelId Inserter::open_channel(const Channel& c) {
+  channel_find_.bind(1, c.source_id).bind(2, c.name);
+  if (channel_find_.step()) {
+    const ChannelId id = channel_find_.col_int(0);
+    channel_find_.reset();
+    return id;
+  }
+  channel_find_.reset();
+  return add_channel(c);
 }
 
 void Inserter::add_clock_model(SourceId source, const ClockModel& m) {

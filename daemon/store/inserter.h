@@ -25,6 +25,9 @@ class Inserter {
   // Fails (StoreError) if a source of that name exists in the session already.
   SourceId add_source(const Source& s);
   ChannelId add_channel(const Channel& c);
+  // Find by (session, name) / (source, name), or create: a resumed session keeps its ids.
+  SourceId open_source(const Source& s);
+  ChannelId open_channel(const Channel& c);
   void add_clock_model(SourceId source, const ClockModel& m);
 
   void add_samples(std::span<const Sample> samples);
@@ -38,7 +41,7 @@ class Inserter {
 
   Db& db_;
   Stmt session_find_, session_insert_, session_end_, session_extend_;
-  Stmt source_insert_, channel_insert_, clock_insert_;
+  Stmt source_insert_, channel_insert_, clock_insert_, source_find_, channel_find_;
   Stmt sample_insert_, seq_query_;
   Stmt event_insert_, scan_insert_, scan_value_insert_, capture_insert_, import_insert_;
   std::unordered_map<ChannelId, int64_t> next_seq_;  // per channel arrival counter

@@ -76,6 +76,18 @@ ChannelId StoreWriter::add_channel(const Channel& c) {
   return id;
 }
 
+SourceId StoreWriter::open_source(const Source& s) {
+  SourceId id = 0;
+  run_command([&](Inserter& ins) { id = ins.open_source(s); });
+  return id;
+}
+
+ChannelId StoreWriter::open_channel(const Channel& c) {
+  ChannelId id = 0;
+  run_command([&](Inserter& ins) { id = ins.open_channel(c); });
+  return id;
+}
+
 void StoreWriter::flush() { run_command({}); }
 
 void StoreWriter::add_clock_model(SourceId source, const ClockModel& m) {

@@ -66,6 +66,8 @@ class StoreWriter {
   void end_session(SessionId id, int64_t ended_ns);
   SourceId add_source(const Source& s);
   ChannelId add_channel(const Channel& c);
+  SourceId open_source(const Source& s);    // find or create (resuming a session)
+  ChannelId open_channel(const Channel& c);
   void add_clock_model(SourceId source, const ClockModel& m);
 
   // Data: asynchronous, never waits for the disk.

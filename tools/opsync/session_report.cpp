@@ -2,6 +2,7 @@
 #include "opsync/session_report.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <fmt/format.h>
 
@@ -46,6 +47,7 @@ std::string format_session_info(store::StoreReader& reader, const store::Session
   if (!s.host.empty()) out += fmt::format("  host   {}\n", s.host);
   if (!s.note.empty()) out += fmt::format("  note   {}\n", s.note);
   uint64_t total = 0;
+  const auto source_events = reader.events(s.id);
   for (const auto& src : reader.sources(s.id)) {
     out += fmt::format("\nsource '{}' ({}){}\n", src.name, src.kind, src.address.empty() ? "" : "  " + src.address);
     if (auto m = reader.clock_model(src.id)) {
@@ -58,6 +60,33 @@ std::string format_session_info(store::StoreReader& reader, const store::Session
       out += "\n";
     }
     const auto channels = reader.channels(src.id);
+    {
+      // Per source: samples, span, rate, and the outages the daemon recorded.
+      uint64_t n = 0;
+      int64_t first = INT64_MAX, last = INT64_MIN;
+      for (const auto& ch : channels) {
+        const auto st = reader.channel_stats(ch.id);
+        if (st.n_samples == 0) continue;
+        n += st.n_samples;
+        first = std::min(first, st.first_t_ns);
+        last = std::max(last, st.last_t_ns);
+      }
+      size_t gaps = 0, disconnects = 0;
+      double gap_s = 0;
+      for (const auto& e : source_events) {
+        if (e.source_id != src.id) continue;
+        if (e.kind == "gap") {
+          ++gaps;
+          gap_s += std::atof(e.detail.c_str());  // "12.345 s without data (...)"
+        }
+        disconnects += e.kind == "disconnected";
+      }
+      if (n > 0 && last > first) {
+        out += fmt::format("  {} samples over {} ({:.2f}/s); {} gaps ({:.1f} s), {} disconnects\n", n,
+                           format_duration(last - first), static_cast<double>(n) * 1e9 / static_cast<double>(last - first),
+                           gaps, gap_s, disconnects);
+      }
+    }
     if (!channels.empty()) {
       size_t w = 7;
       for (const auto& ch : channels) w = std::max(w, ch.name.size());

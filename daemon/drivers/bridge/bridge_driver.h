@@ -1,0 +1,165 @@
+// Host side of the trigger bridge: configures the microcontroller, pings it to fit its timer onto
+// the reference clock (clock::SyncRegression), maps each hardware-stamped trigger edge through the
+// fit, and turns edges into samples, scan events and store::Scan rows.
+//
+// Edges are held until a later sync reply confirms the fit they are mapped with: while the fit
+// is warming up (until it spans fit_settle_ns), until it has map_delay_ns of sync points after
+// the edge, and while replies deviate (a possible clock step). When the regression restarts after
+// a step, held edges that the old fit maps plausibly (within step_threshold/2 of their arrival)
+// are emitted with it; the rest wait for the new fit. So no edge is dropped for lack of a fit or
+// stamped across a step; the price is that samples come out map_delay_ns (fit_settle_ns after
+// start-up or a step) after the edge. Measured in tests/drivers/bridge/loop_test.cpp.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bridge.pb.h"
+#include "clock/sync_regression.h"
+#include "drivers/bridge/frame.h"
+#include "drivers/driver.h"
+
+namespace opsync::bridge {
+
+struct BridgeConfig {
+  // Trigger input (0..3) of each role. scan_start_input == scan_end_input means one gate signal:
+  // its rising edge starts a scan and its falling edge ends it.
+  uint32_t scan_start_input = 0;
+  uint32_t scan_end_input = 1;
+  uint32_t detector_frame_input = 2;
+  uint32_t debounce_us = 0;  // sent in Configure
+  uint32_t holdoff_us = 0;   // sent in Configure
+
+  int64_t sync_period_ns = 100'000'000;        // ping period, reference time
+  double tick_hz = 168e6;                      // nominal timer rate until Hello says otherwise
+  int64_t max_rtt_ns = 10'000'000;             // longer exchanges carry no timing (PX4's gate)
+  int64_t sync_timeout_ns = 1'000'000'000;     // an unanswered ping counts as a timeout after this
+  int64_t reply_timeout_ns = 3'000'000'000;    // no reply at all this long: request a reconnect
+  // Edges wait until the fit spans fit_settle_ns (after start-up or a clock step: a short fit's
+  // rate is poor), then until it has map_delay_ns of sync points after them (the fit is better
+  // inside its span than at its newest end). This delays the samples, not their stamps. With
+  // 0..1 ms of jitter each way, 10 s / 4 s kept every one of 155 simulated runs under 50 us RMS;
+  // 6 s / 2 s let a few reach 66 us; map_delay_ns = 0 gives ~0.1 s latency at ~15-35 us RMS.
+  int64_t fit_settle_ns = 10'000'000'000;
+  int64_t map_delay_ns = 4'000'000'000;
+  int64_t clock_model_period_ns = 5'000'000'000;
+  int max_events_per_s = 5;                    // per kind, for error-type events; the rest counted
+  size_t max_pending_edges = 100'000;          // held edges beyond this are emitted early
+};
+
+struct BridgeStats {
+  uint64_t edges = 0;              // emitted as samples
+  uint64_t edges_lost = 0;         // gaps in Edge.seq (ring overflow, corrupted frames, outages)
+  uint64_t edges_dropped = 0;      // the device's own count of ring overflows, as it rose
+  uint64_t edges_unmapped = 0;     // emitted at their arrival time for want of a fit
+  uint64_t frames_outside_scan = 0;
+  uint64_t scans = 0;
+  uint64_t sync_sent = 0;
+  uint64_t sync_replies = 0;
+  uint64_t sync_unmatched = 0;     // replies to no pending ping (late, or a wrong echo)
+  uint64_t clock_steps = 0;
+  uint64_t device_errors = 0;
+  uint64_t events_suppressed = 0;  // by the rate limit
+};
+
+class BridgeDriver final : public daemon::Driver {
+ public:
+  explicit BridgeDriver(BridgeConfig config = {});
+
+  std::string_view kind() const override { return "bridge"; }
+  const std::vector<daemon::ChannelSpec>& channels() const override { return channels_; }
+  void on_connect(daemon::DriverHost& host, int64_t t_ns) override;
+  void on_bytes(daemon::DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) override;
+  void on_tick(daemon::DriverHost& host, int64_t t_ns) override;
+  int64_t next_deadline_ns() const override;
+  // Emits the edges the current fit can map and the clock model through the host of the last
+  // on_connect (Driver::on_disconnect has no host parameter; the host outlives the connection).
+  void on_disconnect(int64_t t_ns) override;
+  const daemon::DriverCounters& counters() const override { return counters_; }
+
+  const BridgeConfig& config() const { return config_; }
+  const BridgeStats& stats() const { return stats_; }
+  const FrameStats& frame_stats() const { return decoder_.stats(); }
+  const clock::SyncRegression& regression() const { return regression_; }
+  // Every completed sync exchange of the session (t1, t4 reference ns; t2, t3 ticks), kept for
+  // non-causal refits (32 bytes each: ~1.2 MB per hour at 10 Hz).
+  // The most recent raw exchanges (bounded: a days-long session must not grow the daemon;
+  // the full record of every exchange is in the session's raw captures).
+  const std::deque<clock::SyncExchange>& sync_exchanges() const { return exchanges_; }
+  static constexpr size_t kMaxKeptExchanges = 36'000;  // one hour at 10 Hz
+  size_t pending_edges() const { return pending_.size(); }
+
+ private:
+  struct PendingPing {
+    uint32_t seq;
+    int64_t t1_ns;
+  };
+  struct PendingEdge {
+    uint32_t seq;
+    uint32_t input;
+    EdgeKind edge;
+    int64_t tick;
+    int64_t arrival_ns;
+  };
+  struct RateLimit {
+    int64_t window_start_ns = 0;
+    int emitted = 0;
+    uint64_t suppressed = 0;
+  };
+
+  void send(daemon::DriverHost& host, const Envelope& envelope);
+  void send_ping(daemon::DriverHost& host, int64_t t_ns);
+  void handle_frame(daemon::DriverHost& host, const FrameResult& frame, int64_t t_ns);
+  void handle_envelope(daemon::DriverHost& host, const Envelope& envelope, int64_t t_ns);
+  void handle_hello(daemon::DriverHost& host, const Hello& hello, int64_t t_ns);
+  void handle_edge(daemon::DriverHost& host, const Edge& edge, int64_t t_ns);
+  void handle_sync_reply(daemon::DriverHost& host, const SyncReply& reply, int64_t t4_ns);
+  void handle_counters(daemon::DriverHost& host, const Counters& counters, int64_t t_ns);
+  void add_exchange(daemon::DriverHost& host, const clock::SyncExchange& x, int64_t t_ns);
+  // Emits held edges in order while `fit` maps them within step_threshold/2 of their arrival;
+  // returns how many it emitted.
+  size_t release_plausible(daemon::DriverHost& host, const clock::SyncRegression& fit);
+  void emit_edge(daemon::DriverHost& host, const PendingEdge& edge, int64_t t_ns);
+  void emit_unmapped(daemon::DriverHost& host, const PendingEdge& edge);
+  void emit_clock_model(daemon::DriverHost& host, int64_t t_ns);
+  void limited_event(daemon::DriverHost& host, int64_t t_ns, std::string_view kind, std::string detail);
+  // Reports the counts the rate limit swallowed, once their one-second window is over (or now).
+  void flush_suppressed(daemon::DriverHost& host, int64_t t_ns, bool force = false);
+  clock::SyncOptions sync_options() const;
+
+  BridgeConfig config_;
+  std::vector<daemon::ChannelSpec> channels_;
+  daemon::DriverCounters counters_;
+  BridgeStats stats_;
+  FrameDecoder decoder_;
+  clock::SyncRegression regression_;
+  std::deque<clock::SyncExchange> exchanges_;
+  std::deque<PendingPing> pings_;
+  std::deque<PendingEdge> pending_;
+  std::map<std::string, RateLimit, std::less<>> limits_;
+  daemon::DriverHost* host_ = nullptr;
+
+  bool connected_ = false;
+  bool reconnect_requested_ = false;
+  int64_t next_sync_ns_ = 0;
+  int64_t last_reply_ns_ = 0;
+  int64_t next_model_ns_ = 0;
+  uint32_t next_ping_seq_ = 1;
+  std::optional<int64_t> fit_start_ns_;  // first point of the current fit (after a restart)
+  std::optional<uint32_t> expected_edge_seq_;
+  std::optional<Counters> device_counters_;  // last seen, to report increases
+
+  // Scan assembly from role edges.
+  int64_t scans_started_ = 0;
+  bool scan_open_ = false;
+  int64_t scan_start_ns_ = 0;
+  int64_t scan_frames_ = 0;
+};
+
+}  // namespace opsync::bridge

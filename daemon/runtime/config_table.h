@@ -1,0 +1,50 @@
+// Strict reading of a TOML table: typed getters that name the key (with its line) on a wrong
+// type or value, and finish() that rejects every key nobody asked for, so a typo in
+// station.toml is an error at start, not a silently ignored setting.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <toml++/toml.h>
+#include <vector>
+
+namespace opsync::daemon {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class ConfigTable {
+ public:
+  ConfigTable(const toml::table& table, std::string path, std::string file);
+
+  std::optional<std::string> str(const std::string& key);
+  std::optional<double> number(const std::string& key);  // integer or float in the file
+  std::optional<int64_t> integer(const std::string& key);
+  std::optional<bool> boolean(const std::string& key);
+  std::optional<std::vector<int64_t>> int_array(const std::string& key);
+  std::string require_str(const std::string& key);
+  std::optional<ConfigTable> table(const std::string& key);
+  std::vector<ConfigTable> array_of_tables(const std::string& key);
+
+  // Every key of this table must have been read.
+  void finish() const;
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  const std::string& path() const { return path_; }
+  const std::string& file() const { return file_; }
+
+ private:
+  const toml::node* get(const std::string& key);
+  std::string where(const std::string& key) const;
+
+  const toml::table* table_;
+  std::string path_;  // "source[2]" etc., "" for the root
+  std::string file_;
+  std::set<std::string> used_;
+};
+
+}  // namespace opsync::daemon

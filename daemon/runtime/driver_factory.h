@@ -1,0 +1,14 @@
+// Builds a source's driver from its [[source]] table: reads the driver's own keys, checks
+// their values, and rejects unknown keys, naming file, line and key.
+#pragma once
+
+#include <memory>
+
+#include "drivers/driver.h"
+#include "runtime/station_config.h"
+
+namespace opsync::daemon {
+
+std::unique_ptr<Driver> make_driver(const SourceConfig& source);
+
+}  // namespace opsync::daemon

@@ -1,0 +1,56 @@
+// Where one source's records go: the store writer (samples, events, scans, clock models, raw
+// captures) plus the live figures the status line and the HTTP endpoint show. Runs on the
+// daemon's io_context thread; the writer does the disk work on its own thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "drivers/driver.h"
+#include "store/writer.h"
+
+namespace opsync::daemon {
+
+struct ChannelStatus {
+  std::string name;
+  std::string unit;
+  uint64_t count = 0;
+  double last_value = 0;
+  int64_t last_t_ns = 0;
+};
+
+class SourceRecorder {
+ public:
+  SourceRecorder(store::StoreWriter& writer, store::SessionId session, store::SourceId source, std::string name,
+                 const std::vector<ChannelSpec>& specs, std::vector<store::ChannelId> channel_ids, bool capture);
+
+  void sample(size_t channel_index, int64_t t_ns, double value);
+  void event(int64_t t_ns, std::string_view kind, std::string detail);
+  void scan(store::Scan scan);
+  void clock_model(const store::ClockModel& model);
+  void capture(int64_t t_ns, bool outgoing, std::span<const uint8_t> bytes);
+
+  const std::string& name() const { return name_; }
+  store::SourceId source_id() const { return source_; }
+  const std::vector<ChannelStatus>& channels() const { return channels_; }
+  uint64_t events() const { return events_; }
+  uint64_t scans() const { return scans_; }
+  uint64_t samples() const { return samples_; }
+  const store::ClockModel* last_clock_model() const { return has_clock_ ? &clock_ : nullptr; }
+
+ private:
+  store::StoreWriter& writer_;
+  store::SessionId session_;
+  store::SourceId source_;
+  std::string name_;
+  std::vector<store::ChannelId> ids_;
+  std::vector<ChannelStatus> channels_;
+  bool capture_;
+  uint64_t events_ = 0, scans_ = 0, samples_ = 0;
+  store::ClockModel clock_;
+  bool has_clock_ = false;
+};
+
+}  // namespace opsync::daemon

@@ -1,0 +1,163 @@
+// Station set-up, status and orderly shutdown.
+#include "runtime/station.h"
+
+#include <boost/asio/post.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "core/time_format.h"
+#include "runtime/status_http.h"
+#include "store/reader.h"
+
+namespace opsync::daemon {
+
+Station::Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory)
+    : io_(io), config_(std::move(config)), clock_(clock), factory_(std::move(factory)), status_timer_(io) {}
+
+Station::~Station() = default;
+
+void Station::start() {
+  // A session that was closed is a finished record: refuse to append to it. One that is still
+  // open (the daemon was killed) is resumed, so a restart continues the same record.
+  if (std::filesystem::exists(config_.db_path)) {
+    store::StoreReader reader(config_.db_path);
+    if (auto s = reader.find_session(config_.session); s && s->ended_ns != 0) {
+      throw ConfigError(fmt::format("{}: session '{}' in {} was closed at {}; set [station] session to a new name",
+                                    config_.file, config_.session, config_.db_path, format_iso_utc(s->ended_ns, 3)));
+    }
+  }
+  // Build every driver first: a bad driver key stops the start before anything is written.
+  std::vector<std::unique_ptr<Driver>> drivers;
+  for (const SourceConfig& sc : config_.sources) drivers.push_back(factory_(sc));
+
+  store::WriterOptions wo;
+  wo.batch_max_samples = config_.batch_max_samples;
+  wo.batch_max_age = std::chrono::milliseconds(static_cast<int64_t>(config_.batch_max_age_s * 1000));
+  writer_ = std::make_unique<store::StoreWriter>(config_.db_path, wo);
+  started_ns_ = clock_.now_ns();
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  session_id_ = writer_->open_session(store::Session{0, config_.session, started_ns_, 0, host, config_.note});
+  writer_->push(store::Event{session_id_, 0, started_ns_, "daemon_start",
+                             fmt::format("opsyncd, config {}, clock {}", config_.file, config_.clock_mode)});
+
+  for (size_t i = 0; i < config_.sources.size(); ++i) {
+    const SourceConfig& sc = config_.sources[i];
+    Driver& d = *drivers[i];
+    const store::SourceId src =
+        writer_->open_source(store::Source{0, session_id_, sc.name, std::string(d.kind()), sc.address_text, ""});
+    std::vector<store::ChannelId> ids;
+    for (const ChannelSpec& c : d.channels()) ids.push_back(writer_->open_channel(store::Channel{0, src, c.name, c.unit, c.quantity}));
+    recorders_.push_back(std::make_unique<SourceRecorder>(*writer_, session_id_, src, sc.name, d.channels(), ids, true));
+    runners_.push_back(std::make_unique<SourceRunner>(io_, clock_, sc, std::move(drivers[i]), *recorders_.back()));
+  }
+  for (auto& r : runners_) r->start();
+  if (!config_.http_listen.empty()) {
+    http_ = std::make_unique<StatusHttpServer>(io_, config_.http_listen, *this);
+    http_->start();
+  }
+  tick_status();
+}
+
+void Station::tick_status() {
+  if (stopping_) return;
+  if (config_.status_line && isatty(fileno(stderr))) fmt::print(stderr, "\r\033[K{}", status_line());
+  status_timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config_.status_period_s * 1000)));
+  status_timer_.async_wait([this](const ErrorCode& ec) {
+    if (!ec) tick_status();
+  });
+}
+
+void Station::mark(const std::string& text) {
+  writer_->push(store::Event{session_id_, 0, clock_.now_ns(), "mark", text});
+}
+
+nlohmann::json Station::status_json() const {
+  const int64_t now = clock_.now_ns();
+  nlohmann::json j;
+  j["session"] = config_.session;
+  j["session_id"] = session_id_;
+  j["now_utc"] = format_iso_utc(now, 3);
+  j["elapsed_s"] = static_cast<double>(now - started_ns_) / 1e9;
+  j["clock"] = {{"mode", config_.clock_mode}, {"speed", clock_.speed()}};
+  const auto ws = writer_->stats();
+  j["store"] = {{"samples_committed", ws.samples_committed}, {"backlog", ws.backlog}, {"batches", ws.batches},
+                {"failed_commits", ws.failed_commits}, {"last_error", ws.last_error}};
+  nlohmann::json sources = nlohmann::json::array();
+  const double elapsed_s = std::max(1e-9, static_cast<double>(now - started_ns_) / 1e9);
+  for (const auto& r : runners_) {
+    const auto& st = r->status();
+    const auto& c = r->driver().counters();
+    nlohmann::json s;
+    s["name"] = r->config().name;
+    s["driver"] = r->config().driver;
+    s["address"] = r->config().address_text;
+    s["state"] = to_string(st.state);
+    s["connects"] = st.connects;
+    s["disconnects"] = st.disconnects;
+    s["last_error"] = st.last_error;
+    s["samples"] = r->recorder().samples();
+    s["samples_per_s"] = static_cast<double>(r->recorder().samples()) / elapsed_s;
+    s["events"] = r->recorder().events();
+    s["scans"] = r->recorder().scans();
+    s["counters"] = {{"bytes_in", c.bytes_in}, {"bytes_out", c.bytes_out}, {"messages_ok", c.messages_ok},
+                     {"malformed", c.malformed}, {"crc_errors", c.crc_errors}, {"timeouts", c.timeouts}};
+    nlohmann::json chans = nlohmann::json::array();
+    for (const auto& ch : r->recorder().channels()) {
+      chans.push_back({{"name", ch.name}, {"unit", ch.unit}, {"count", ch.count}, {"last", ch.last_value},
+                       {"last_utc", ch.count ? format_iso_utc(ch.last_t_ns, 3) : ""}});
+    }
+    s["channels"] = chans;
+    if (const auto* m = r->recorder().last_clock_model()) {
+      s["clock_model"] = {{"method", m->method}, {"offset_ns", m->offset_ns}, {"rate", m->rate},
+                          {"residual_rms_ns", m->residual_rms_ns}, {"n_points", m->n_points}};
+    }
+    sources.push_back(std::move(s));
+  }
+  j["sources"] = std::move(sources);
+  return j;
+}
+
+std::string Station::status_line() const {
+  const int64_t now = clock_.now_ns();
+  std::string line = fmt::format("{} {:.0f}s", config_.session, static_cast<double>(now - started_ns_) / 1e9);
+  for (const auto& r : runners_) {
+    const auto& st = r->status();
+    line += fmt::format(" | {} {}", r->config().name, st.state == LinkState::Connected ? "up" : to_string(st.state));
+    const auto& chans = r->recorder().channels();
+    // The first two channels with data are the ones a user looks at (V and I; m32 and m44).
+    int shown = 0;
+    for (const auto& ch : chans) {
+      if (ch.count == 0 || shown == 2) continue;
+      line += fmt::format(" {}={:.4g}{}", ch.name, ch.last_value, ch.unit);
+      ++shown;
+    }
+    line += fmt::format(" n={}", r->recorder().samples());
+  }
+  return line;
+}
+
+void Station::stop(std::function<void()> done) {
+  if (stopping_) return;
+  stopping_ = true;
+  status_timer_.cancel();
+  if (http_) http_->stop();
+  if (config_.status_line && isatty(fileno(stderr))) fmt::print(stderr, "\n");
+  auto remaining = std::make_shared<size_t>(runners_.size());
+  auto finish = [this, done] {
+    const int64_t now = clock_.now_ns();
+    writer_->push(store::Event{session_id_, 0, now, "daemon_stop", "clean shutdown"});
+    writer_->end_session(session_id_, now);
+    writer_->flush();
+    done();
+  };
+  if (runners_.empty()) return boost::asio::post(io_, finish);
+  for (auto& r : runners_) {
+    r->stop(std::chrono::milliseconds(500), [remaining, finish] {
+      if (--*remaining == 0) finish();
+    });
+  }
+}
+
+}  // namespace opsync::daemon

@@ -1,0 +1,61 @@
+// One recording station: the store writer, the session, one runner per configured source,
+// the status line and the HTTP status endpoint, all on one io_context. opsyncd's main() is a
+// thin shell around this; tests run it in-process against simulators.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "clock/clock.h"
+#include "runtime/source_runner.h"
+#include "runtime/station_config.h"
+#include "store/writer.h"
+
+namespace opsync::daemon {
+
+class StatusHttpServer;
+
+// Builds the driver for a source from its config (reads and checks the driver's own keys).
+using DriverFactory = std::function<std::unique_ptr<Driver>(const SourceConfig&)>;
+
+class Station {
+ public:
+  Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory);
+  ~Station();
+
+  // Opens the store and the session (resuming it if it is still open), starts every source.
+  // Throws on a store or config problem.
+  void start();
+  // Stops the sources (letting their stop sequences out), closes the session, flushes.
+  void stop(std::function<void()> done);
+
+  void mark(const std::string& text);  // annotation event at the current reference time
+  nlohmann::json status_json() const;
+  std::string status_line() const;
+  store::SessionId session_id() const { return session_id_; }
+  const std::vector<std::unique_ptr<SourceRunner>>& runners() const { return runners_; }
+  store::StoreWriter& writer() { return *writer_; }
+
+ private:
+  void tick_status();
+
+  boost::asio::io_context& io_;
+  StationConfig config_;
+  const Clock& clock_;
+  DriverFactory factory_;
+  std::unique_ptr<store::StoreWriter> writer_;
+  store::SessionId session_id_ = 0;
+  int64_t started_ns_ = 0;
+  std::vector<std::unique_ptr<SourceRecorder>> recorders_;
+  std::vector<std::unique_ptr<SourceRunner>> runners_;
+  std::unique_ptr<StatusHttpServer> http_;
+  boost::asio::steady_timer status_timer_;
+  bool stopping_ = false;
+};
+
+}  // namespace opsync::daemon
