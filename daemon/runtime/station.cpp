@@ -3,6 +3,8 @@
 
 #include <boost/asio/post.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -56,6 +58,13 @@ void Station::start() {
   if (!config_.http_listen.empty()) {
     http_ = std::make_unique<StatusHttpServer>(io_, config_.http_listen, *this);
     http_->start();
+    // Where this daemon answers, for `opsync mark --db` and other local tools.
+    const std::string http_host = config_.http_listen.substr(0, config_.http_listen.rfind(':'));
+    std::ofstream(runtime_file()) << nlohmann::json{{"pid", getpid()},
+                                                    {"session", config_.session},
+                                                    {"http", fmt::format("{}:{}", http_host, http_->port())}}
+                                         .dump()
+                                  << "\n";
   }
   tick_status();
 }
@@ -68,6 +77,8 @@ void Station::tick_status() {
     if (!ec) tick_status();
   });
 }
+
+std::string Station::runtime_file() const { return config_.db_path + ".opsyncd"; }
 
 void Station::mark(const std::string& text) {
   writer_->push(store::Event{session_id_, 0, clock_.now_ns(), "mark", text});
@@ -142,7 +153,11 @@ void Station::stop(std::function<void()> done) {
   if (stopping_) return;
   stopping_ = true;
   status_timer_.cancel();
-  if (http_) http_->stop();
+  if (http_) {
+    http_->stop();
+    std::error_code ignored;
+    std::filesystem::remove(runtime_file(), ignored);
+  }
   if (config_.status_line && isatty(fileno(stderr))) fmt::print(stderr, "\n");
   auto remaining = std::make_shared<size_t>(runners_.size());
   auto finish = [this, done] {

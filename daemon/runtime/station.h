@@ -43,6 +43,8 @@ class Station {
 
  private:
   void tick_status();
+  // "<db>.opsyncd": {"pid", "session", "http"} while running, so local tools find the daemon.
+  std::string runtime_file() const;
 
   boost::asio::io_context& io_;
   StationConfig config_;

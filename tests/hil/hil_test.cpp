@@ -6,10 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "hil/process.h"
+#include "common/child_process.h"
 #include "store/reader.h"
 #include "store/sqlite_db.h"
 
@@ -27,7 +28,8 @@ struct HilRun {
 
 constexpr double kSpeed = 600;
 
-HilRun run_session(const std::string& name, const std::vector<std::string>& faults) {
+HilRun run_session(const std::string& name, const std::vector<std::string>& faults,
+                   const std::function<void(const fs::path& dir)>& while_running = {}) {
   HilRun r;
   r.dir = fs::path(::testing::TempDir()) / ("opsync_hil_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(r.dir);
@@ -56,6 +58,7 @@ HilRun run_session(const std::string& name, const std::vector<std::string>& faul
   test::Process daemon({OPSYNCD_BINARY, "--config", (r.dir / "station.toml").string(), "--duration-s",
                         std::to_string(sim_s / kSpeed)},
                        (r.dir / "opsyncd.log").string());
+  if (while_running) while_running(r.dir);
   r.daemon_rc = daemon.wait(std::chrono::seconds(90));
   r.sim_rc = sim.stop(std::chrono::seconds(5));
   return r;
@@ -97,7 +100,21 @@ size_t count_events(const Recorded& rec, const std::string& source, const std::s
 int64_t ns_at(const HilRun& r, double s) { return r.truth["start_ns"].get<int64_t>() + static_cast<int64_t>(s * 1e9); }
 
 TEST(Hil, RecordsEverySourceOnOneClock) {
-  const HilRun r = run_session("normal", {});
+  int mark_rc = -1;
+  std::string status_text;
+  const HilRun r = run_session("normal", {}, [&](const fs::path& dir) {
+    // While recording: the daemon announces its HTTP endpoint; a mark goes into the session.
+    const fs::path runtime = dir / "station.db.opsyncd";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!fs::exists(runtime) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const std::string cmd = std::string(OPSYNC_CLI_BINARY) + " mark --db " + (dir / "station.db").string() +
+                            " 'beam on' > " + (dir / "mark.log").string() + " 2>&1";
+    mark_rc = std::system(cmd.c_str());
+  });
+  EXPECT_EQ(mark_rc, 0) << "opsync mark failed; see " << r.dir / "mark.log";
   ASSERT_EQ(r.daemon_rc, 0) << "opsyncd log in " << r.dir;
   const Recorded rec = read_back(r);
   EXPECT_NE(rec.session.ended_ns, 0) << "session not closed";
@@ -135,6 +152,11 @@ TEST(Hil, RecordsEverySourceOnOneClock) {
   }
   std::printf("bridge scan start error at x%g: max %.3f s (simulated)\n", kSpeed, worst_s);
   EXPECT_LT(worst_s, 2.0);
+
+  bool marked = false;
+  for (const auto& e : rec.events) marked |= e.kind == "mark" && e.detail == "beam on";
+  EXPECT_TRUE(marked) << "the mark is not in the session";
+  EXPECT_FALSE(fs::exists(r.dir / "station.db.opsyncd")) << "the daemon left its runtime file behind";
 
   // Clock models and raw captures stored for every source.
   EXPECT_EQ(rec.clocks.at("bridge").method, "regression");

@@ -10,5 +10,6 @@ void add_sessions_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_import_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_mark_command(CLI::App& app);
 
 }  // namespace opsync::cli

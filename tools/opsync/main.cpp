@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   opsync::cli::add_info_command(app);
   opsync::cli::add_import_command(app);
   opsync::cli::add_export_command(app);
+  opsync::cli::add_mark_command(app);
   opsync::sim::add_sim_command(app);
   try {
     app.parse(argc, argv);

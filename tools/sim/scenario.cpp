@@ -454,6 +454,7 @@ void Scenario::compute_scans() {
     const double start_s = charge_start_s + (number - 1) * p_.scan_period_s;
     const double end_s = start_s + p_.scan_duration_s;
     if (end_s > charge_end_s_ || p_.scan_duration_s <= 0) break;  // scans cover the charge only
+    if (p_.max_scans > 0 && number > p_.max_scans) break;
     ScanTruth s;
     s.number = number;
     s.start_ns = to_ns(start_s);

@@ -53,6 +53,7 @@ struct ScenarioParams {
   double scan_period_s = 300;
   double scan_duration_s = 60;
   int frames_per_scan = 100;
+  int max_scans = 0;                 // 0: scans through the whole charge; else at most this many
   int input_scan_start = 0;
   int input_scan_end = 1;
   int input_frame = 2;

@@ -1,4 +1,4 @@
-// Child processes for hardware-in-the-loop tests: started with posix_spawn, output to files,
+// Child processes for hardware-in-the-loop tests and benchmarks: started with posix_spawn, output to files,
 // always stopped (SIGTERM, then SIGKILL after a grace period) when the handle goes away.
 #pragma once
 
@@ -33,6 +33,7 @@ class Process {
   Process& operator=(const Process&) = delete;
 
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   // Waits for the process to end by itself; returns its exit status, or -1 on timeout.
   int wait(std::chrono::milliseconds timeout) {
