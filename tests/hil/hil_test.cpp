@@ -176,7 +176,8 @@ TEST(Hil, FaultsCostOnlyTheGapAndTheGapIsAnEvent) {
   // Simulated seconds from the scenario start; the C/2 charge runs from 600 s to ~7800 s.
   const HilRun r = run_session("faults", {"rga:drop@2000", "macnet:drop@3000", "bridge:drop@4000",
                                        "bridge:bad_crc@4600", "bridge:garbage:300@5000", "rga:garbage:40@5500",
-                                       "macnet:garbage:100@6000", "macnet:stall:120@6500"});
+                                       "macnet:garbage:100@6000", "macnet:stall:120@6500",
+                                       "bridge:clock_step:500000000@5800"});
   ASSERT_EQ(r.daemon_rc, 0) << "opsyncd log in " << r.dir;
   const Recorded rec = read_back(r);
   ASSERT_EQ(rec.sources.size(), 3u);
@@ -214,6 +215,19 @@ TEST(Hil, FaultsCostOnlyTheGapAndTheGapIsAnEvent) {
                 count_events(rec, "bridge", "edges_lost"),
             1u);
   EXPECT_GE(rec.scans.size() + 3, r.truth["scans"].size());
+  // The bridge clock step was seen and the fit restarted; scans after it are stamped right
+  // again (within what 600 x speed allows, as in the normal run).
+  EXPECT_GE(count_events(rec, "bridge", "clock_step"), 1u);
+  const int64_t after_step = ns_at(r, 5800 + 300);
+  double worst_s = 0;
+  for (const auto& ts : r.truth["scans"]) {
+    const int64_t t = ts["start_ns"].get<int64_t>();
+    if (t < after_step) continue;
+    double best = 1e18;
+    for (const auto& s : rec.scans) best = std::min(best, std::abs(static_cast<double>(s.start_ns - t)));
+    worst_s = std::max(worst_s, best / 1e9);
+  }
+  EXPECT_LT(worst_s, 2.0) << "scans after the clock step are mis-stamped";
   fs::remove_all(r.dir);
 }
 
