@@ -1,0 +1,123 @@
+// station.toml validation and address parsing: every mistake is named with its line and key.
+#include <gtest/gtest.h>
+
+#include "runtime/address.h"
+#include "runtime/driver_factory.h"
+#include "runtime/station_config.h"
+
+namespace opsync::daemon {
+namespace {
+
+constexpr const char* kGood = R"toml(
+[station]
+db = "st.db"
+session = "s1"
+
+[clock]
+mode = "real"
+
+[[source]]
+name = "cycler"
+driver = "macnet"
+address = "tcp://127.0.0.1:57570"
+mode = "binary"
+channel = 4
+poll_period_s = 0.2
+
+[[source]]
+name = "rga"
+driver = "rga"
+address = "serial:///dev/ttyUSB0?baud=28800&rtscts=1"
+masses = [32, 44, 28]
+noise_floor = 3
+
+[[source]]
+name = "bridge"
+driver = "bridge"
+address = "serial:///dev/ttyACM0"
+sync_period_s = 0.05
+)toml";
+
+std::string error_of(const std::string& text) {
+  try {
+    const StationConfig c = parse_station_config(text, "station.toml");
+    for (const auto& s : c.sources) make_driver(s);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(StationConfig, GoodConfigBuildsEveryDriver) {
+  const StationConfig c = parse_station_config(kGood, "station.toml");
+  ASSERT_EQ(c.sources.size(), 3u);
+  EXPECT_EQ(c.session, "s1");
+  const auto& serial = std::get<SerialAddress>(c.sources[1].address);
+  EXPECT_EQ(serial.baud, 28800u);
+  EXPECT_TRUE(serial.rtscts);
+  for (const auto& s : c.sources) {
+    auto d = make_driver(s);
+    ASSERT_TRUE(d);
+  }
+  EXPECT_EQ(make_driver(c.sources[1])->channels().size(), 3u);  // three masses
+  EXPECT_EQ(make_driver(c.sources[0])->kind(), "cycler");
+}
+
+TEST(StationConfig, UnknownKeysAreErrorsWithTheirLine) {
+  std::string text = kGood;
+  text.replace(text.find("noise_floor = 3"), 15, "noise_flor = 3");
+  const std::string e = error_of(text);
+  EXPECT_NE(e.find("station.toml:22"), std::string::npos) << e;
+  EXPECT_NE(e.find("source[1].noise_flor"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
+
+  EXPECT_NE(error_of(std::string(kGood) + "\n[extra]\nx = 1\n").find("'extra': unknown key"), std::string::npos);
+}
+
+TEST(StationConfig, WrongTypesAndValuesAreNamed) {
+  std::string text = kGood;
+  text.replace(text.find("channel = 4"), 11, "channel = \"4\"");
+  EXPECT_NE(error_of(text).find("'source[0].channel': must be a whole number"), std::string::npos) << error_of(text);
+
+  text = kGood;
+  text.replace(text.find("mode = \"binary\""), 15, "mode = \"xml\"");
+  EXPECT_NE(error_of(text).find("source[0].mode"), std::string::npos) << error_of(text);
+
+  text = kGood;
+  text.replace(text.find("driver = \"rga\""), 14, "driver = \"hiden\"");
+  EXPECT_NE(error_of(text).find("'hiden' is not a driver"), std::string::npos) << error_of(text);
+
+  text = kGood;
+  text.replace(text.find("masses = [32, 44, 28]"), 21, "masses = [32, 4400]");
+  EXPECT_NE(error_of(text).find("source[1]"), std::string::npos) << error_of(text);
+
+  text = kGood;
+  text.replace(text.find("name = \"rga\""), 12, "name = \"cycler\"");
+  EXPECT_NE(error_of(text).find("used by two sources"), std::string::npos) << error_of(text);
+
+  EXPECT_NE(error_of("[station]\ndb = \"x\"\n").find("'station.session': is required"), std::string::npos)
+      << error_of("[station]\ndb = \"x\"\n");
+  EXPECT_NE(error_of("[station\n").find("station.toml:1"), std::string::npos);
+  EXPECT_NE(error_of("[station]\ndb = \"x\"\nsession = \"s\"\n").find("at least one [[source]]"), std::string::npos);
+}
+
+TEST(Address, ParsesAndExplains) {
+  std::string err;
+  auto a = parse_address("tcp://[::1]:818", err);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(std::get<TcpAddress>(*a).host, "::1");
+  EXPECT_EQ(std::get<TcpAddress>(*a).port, 818);
+  a = parse_address("serial:///dev/ttyS0?baud=9600&stopbits=2", err);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(std::get<SerialAddress>(*a).stop_bits, 2u);
+  EXPECT_FALSE(std::get<SerialAddress>(*a).rtscts);
+  for (const char* bad : {"tcp://host", "tcp://host:0", "tcp://host:99999", "serial://dev/tty", "udp://x:1",
+                          "serial:///dev/ttyS0?parity=odd", "serial:///dev/ttyS0?baud=fast"}) {
+    err.clear();
+    EXPECT_FALSE(parse_address(bad, err)) << bad;
+    EXPECT_NE(err.find(bad), std::string::npos) << err;
+  }
+}
+
+}  // namespace
+}  // namespace opsync::daemon
