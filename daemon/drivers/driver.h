@@ -66,8 +66,9 @@ class Driver {
   // Called once the reference time reaches next_deadline_ns() (or later).
   virtual void on_tick(DriverHost& host, int64_t t_ns) = 0;
   virtual int64_t next_deadline_ns() const = 0;
-  // The connection is gone; forget partial frames and pending requests.
-  virtual void on_disconnect(int64_t t_ns) = 0;
+  // The connection is gone; forget partial frames and pending requests. The host is still
+  // there for final records (a last clock fit, edges held for mapping).
+  virtual void on_disconnect(DriverHost& host, int64_t t_ns) = 0;
   // The daemon is stopping while connected: send what leaves the instrument safe (e.g. the
   // RGA's MR0/FL0). The runner writes it out before closing.
   virtual void on_stop(DriverHost& host, int64_t t_ns) { (void)host; (void)t_ns; }

@@ -187,7 +187,7 @@ void SourceRunner::drop_link(const std::string& reason) {
   disconnected_at_t_ns_ = now;
   disconnect_reason_ = reason;
   recorder_.event(now, "disconnected", reason);
-  driver_->on_disconnect(now);
+  driver_->on_disconnect(*this, now);
   // A link that held for a while starts the backoff afresh.
   if (monotonic_now_ns() - connected_at_mono_ns_ > 5'000'000'000) backoff_s_ = config_.reconnect_min_s;
   schedule_reconnect();
@@ -211,7 +211,7 @@ void SourceRunner::stop(std::chrono::milliseconds grace, std::function<void()> d
   reconnect_timer_.cancel();
   tick_timer_.cancel();
   watchdog_timer_.cancel();
-  if (was_connected) driver_->on_disconnect(now);
+  if (was_connected) driver_->on_disconnect(*this, now);
   recorder_.event(now, "stopped", "");
   if (!writing_ || !was_connected) {
     if (transport_) transport_->close();

@@ -47,7 +47,6 @@ void BridgeDriver::send(daemon::DriverHost& host, const Envelope& envelope) {
 }
 
 void BridgeDriver::on_connect(daemon::DriverHost& host, int64_t t_ns) {
-  host_ = &host;
   connected_ = true;
   reconnect_requested_ = false;
   decoder_.reset();
@@ -129,15 +128,15 @@ int64_t BridgeDriver::next_deadline_ns() const {
   return t;
 }
 
-void BridgeDriver::on_disconnect(int64_t t_ns) {
-  if (host_ != nullptr) {
+void BridgeDriver::on_disconnect(daemon::DriverHost& host, int64_t t_ns) {
+  if (connected_) {
     if (regression_.valid()) {
       // Edges the fit maps plausibly go out now; any others (e.g. after an undetected step)
       // stay held for the next connection's fit.
-      release_plausible(*host_, regression_);
-      emit_clock_model(*host_, t_ns);
+      release_plausible(host, regression_);
+      emit_clock_model(host, t_ns);
       if (!pending_.empty()) {
-        host_->event(t_ns, "edges_held",
+        host.event(t_ns, "edges_held",
                      fmt::format("{} edges disagree with the current clock fit; held for the next connection",
                                  pending_.size()));
       }
@@ -145,13 +144,13 @@ void BridgeDriver::on_disconnect(int64_t t_ns) {
       // There never was a fit: keep the edges, stamped at arrival, rather than lose them.
       const size_t n = pending_.size();
       while (!pending_.empty()) {
-        emit_unmapped(*host_, pending_.front());
+        emit_unmapped(host, pending_.front());
         pending_.pop_front();
       }
-      host_->event(t_ns, "edges_unmapped",
+      host.event(t_ns, "edges_unmapped",
                    fmt::format("{} edges stamped at their arrival time: no clock fit before disconnect", n));
     }
-    flush_suppressed(*host_, t_ns, true);
+    flush_suppressed(host, t_ns, true);
   }
   connected_ = false;
   decoder_.reset();

@@ -80,7 +80,7 @@ class BridgeDriver final : public daemon::Driver {
   int64_t next_deadline_ns() const override;
   // Emits the edges the current fit can map and the clock model through the host of the last
   // on_connect (Driver::on_disconnect has no host parameter; the host outlives the connection).
-  void on_disconnect(int64_t t_ns) override;
+  void on_disconnect(daemon::DriverHost& host, int64_t t_ns) override;
   const daemon::DriverCounters& counters() const override { return counters_; }
 
   const BridgeConfig& config() const { return config_; }
@@ -143,7 +143,6 @@ class BridgeDriver final : public daemon::Driver {
   std::deque<PendingPing> pings_;
   std::deque<PendingEdge> pending_;
   std::map<std::string, RateLimit, std::less<>> limits_;
-  daemon::DriverHost* host_ = nullptr;
 
   bool connected_ = false;
   bool reconnect_requested_ = false;

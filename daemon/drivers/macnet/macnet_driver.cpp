@@ -97,7 +97,6 @@ std::string MacnetDriver::channel_text() const {
 }
 
 void MacnetDriver::on_connect(DriverHost& host, int64_t t_ns) {
-  host_ = &host;
   connected_ = true;
   link_down_ = false;
   pending_ = Pending::kNone;
@@ -108,9 +107,8 @@ void MacnetDriver::on_connect(DriverHost& host, int64_t t_ns) {
   send_echo(host, t_ns);  // link check before the first poll
 }
 
-void MacnetDriver::on_disconnect(int64_t t_ns) {
-  if (host_ != nullptr) emit_clock_model(*host_, t_ns, /*force=*/true);
-  host_ = nullptr;
+void MacnetDriver::on_disconnect(DriverHost& host, int64_t t_ns) {
+  if (connected_) emit_clock_model(host, t_ns, /*force=*/true);
   connected_ = false;
   link_down_ = false;
   pending_ = Pending::kNone;

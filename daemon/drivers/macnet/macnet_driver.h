@@ -78,7 +78,7 @@ class MacnetDriver final : public Driver {
   void on_bytes(DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) override;
   void on_tick(DriverHost& host, int64_t t_ns) override;
   int64_t next_deadline_ns() const override;
-  void on_disconnect(int64_t t_ns) override;
+  void on_disconnect(DriverHost& host, int64_t t_ns) override;
   // Nothing to make safe (the driver only reads); stores the final tester-clock fit.
   void on_stop(DriverHost& host, int64_t t_ns) override;
   const DriverCounters& counters() const override { return counters_; }
@@ -113,7 +113,6 @@ class MacnetDriver final : public Driver {
   DriverCounters counters_;
   MacnetStats stats_;
 
-  DriverHost* host_ = nullptr;  // valid from on_connect to on_disconnect
   bool connected_ = false;
   bool link_down_ = false;  // reconnect requested; wait for the runner
   Pending pending_ = Pending::kNone;

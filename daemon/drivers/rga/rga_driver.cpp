@@ -544,7 +544,7 @@ void RgaDriver::on_stop(DriverHost& host, int64_t /*t_ns*/) {
   finish_stop();
 }
 
-void RgaDriver::on_disconnect(int64_t /*t_ns*/) {
+void RgaDriver::on_disconnect(DriverHost& /*host*/, int64_t /*t_ns*/) {
   phase_ = (phase_ == Phase::kStopping || phase_ == Phase::kStopped) ? Phase::kStopped : Phase::kDisconnected;
   plan_.clear();
   current_.reset();

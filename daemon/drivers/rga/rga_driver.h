@@ -71,7 +71,7 @@ class RgaDriver final : public Driver {
   void on_bytes(DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) override;
   void on_tick(DriverHost& host, int64_t t_ns) override;
   int64_t next_deadline_ns() const override;
-  void on_disconnect(int64_t t_ns) override;
+  void on_disconnect(DriverHost& host, int64_t t_ns) override;
   const DriverCounters& counters() const override { return counters_; }
 
   // Shutdown (Driver interface; the runner writes what is sent now, then closes without reading

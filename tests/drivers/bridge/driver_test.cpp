@@ -355,7 +355,7 @@ TEST(BridgeDriver, ClockModelEveryFewSecondsAndAtDisconnect) {
     EXPECT_NEAR(m.rate, 1e9 / (168e6 * (1 + 50e-6)), 1e-9);
   }
   EXPECT_EQ(h.host.models[0].fitted_at_ns, kT0 + 5 * kS);
-  h.driver.on_disconnect(kT0 + 11 * kS);
+  h.driver.on_disconnect(h.host, kT0 + 11 * kS);
   ASSERT_EQ(h.host.models.size(), 3u);
   EXPECT_EQ(h.host.models.back().fitted_at_ns, kT0 + 11 * kS);
   EXPECT_EQ(h.driver.next_deadline_ns(), daemon::kNoDeadline);
@@ -370,7 +370,7 @@ TEST(BridgeDriver, DisconnectWithoutAnyFitStampsEdgesAtArrival) {
   h.edge(kT0 + 20 * kMs, 2, EDGE_KIND_RISING, 300'000);
   h.run_until(kT0 + 500 * kMs);
   EXPECT_TRUE(h.host.samples.empty());
-  h.driver.on_disconnect(kT0 + 500 * kMs);
+  h.driver.on_disconnect(h.host, kT0 + 500 * kMs);
   ASSERT_EQ(h.host.samples.size(), 2u);
   EXPECT_EQ(h.host.samples[0].t_ns, kT0 + 10 * kMs + 300'000);
   EXPECT_EQ(h.host.samples[1].t_ns, kT0 + 20 * kMs + 300'000);

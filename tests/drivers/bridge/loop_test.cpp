@@ -115,7 +115,7 @@ struct Loop {
       }
       pump(t);
     }
-    driver.on_disconnect(t_end_ns);
+    driver.on_disconnect(host, t_end_ns);
   }
 
   void pump(int64_t t_ns) {

@@ -275,7 +275,7 @@ TEST(MacnetDriver, ThreeTimeoutsInARowRequestReconnect) {
   EXPECT_EQ(h.sent.size(), sent);
 
   // The runner reconnects: link check again, counters kept.
-  d.on_disconnect(deadline + 11 * kS);
+  d.on_disconnect(h, deadline + 11 * kS);
   d.on_connect(h, deadline + 12 * kS);
   EXPECT_EQ(h.sent.back(), macnet::encode_echo());
   EXPECT_EQ(d.counters().timeouts, 3u);
@@ -357,7 +357,7 @@ TEST(MacnetDriver, DisconnectForgetsPartialFrames) {
   d.on_tick(h, start);
   const auto v = hex(kDocVector1);
   d.on_bytes(h, std::span(v).first(20), start + 1 * kMs);
-  d.on_disconnect(start + 2 * kMs);
+  d.on_disconnect(h, start + 2 * kMs);
   EXPECT_EQ(d.next_deadline_ns(), kNoDeadline);
   d.on_connect(h, start + 3 * kMs);
   d.on_bytes(h, macnet::encode_echo(), start + 4 * kMs);  // would garble a kept partial frame
@@ -412,7 +412,7 @@ TEST(MacnetDriver, ClockModelAtMostEveryTenSecondsAndAtDisconnect) {
   EXPECT_EQ(h.models.front().fitted_at_ns, start + 2 * kMs);  // as soon as the first point is in
   const size_t before = h.models.size();
   const int64_t t_end = d.next_deadline_ns();
-  d.on_disconnect(t_end);
+  d.on_disconnect(h, t_end);
   ASSERT_EQ(h.models.size(), before + 1);
   EXPECT_EQ(h.models.back().fitted_at_ns, t_end);
   EXPECT_EQ(h.models.back().method, "regression");
@@ -609,7 +609,7 @@ TEST(MacnetDriver, RandomBytesAreCountedNeverThrown) {
     EXPECT_GT(d.counters().malformed, 0u);
     EXPECT_GT(d.counters().bytes_in, 0u);
     // Still works after a reconnect.
-    d.on_disconnect(t);
+    d.on_disconnect(h, t);
     d.on_connect(h, t + 1 * kMs);
     if (mode == macnet::Mode::kBinary) {
       d.on_bytes(h, macnet::encode_echo(), t + 2 * kMs);

@@ -89,7 +89,7 @@ class Loop : public macnet_test::RecordingHost {
       if (drv_.next_deadline_ns() <= now_) drv_.on_tick(*this, now_);
       if (reconnect_due_) {  // what the runner does, without backoff
         reconnect_due_ = false;
-        drv_.on_disconnect(now_);
+        drv_.on_disconnect(*this, now_);
         sim_.on_disconnect(now_);
         to_sim_.clear();
         to_drv_.clear();
@@ -225,7 +225,7 @@ TEST_P(MacnetLoop, TesterClockFitRecoversOffsetAndDrift) {
     Loop loop(drv, sim, 200'000, 3'000'000);
     loop.connect(kStart);
     loop.run_until(kStart + 120 * kS);
-    drv.on_disconnect(kStart + 120 * kS);  // hands out the final fit
+    drv.on_disconnect(loop, kStart + 120 * kS);  // hands out the final fit
     ASSERT_FALSE(loop.models.empty());
     const store::ClockModel& m = loop.models.back();
     EXPECT_EQ(m.fitted_at_ns, kStart + 120 * kS);

@@ -486,7 +486,7 @@ TEST_F(RgaDriverTest, OnStopSendsMr0AndFl0AtOnce) {
   EXPECT_EQ(host.take_sent(), "MR0\rFL0\r");
   EXPECT_TRUE(driver->stopped());
   EXPECT_EQ(driver->next_deadline_ns(), kNoDeadline);
-  driver->on_disconnect(t_mr32 + 50 * kMs);
+  driver->on_disconnect(host, t_mr32 + 50 * kMs);
   EXPECT_TRUE(driver->stopped());
 }
 
@@ -563,7 +563,7 @@ TEST_F(RgaDriverTest, DisconnectForgetsAndReconnectStartsOver) {
   make();
   const int64_t t_mr32 = run_setup();
   feed(le({1, 2}), t_mr32 + 100 * kMs);
-  driver->on_disconnect(t_mr32 + 110 * kMs);
+  driver->on_disconnect(host, t_mr32 + 110 * kMs);
   EXPECT_EQ(driver->next_deadline_ns(), kNoDeadline);
   feed(le({3, 4}), t_mr32 + 120 * kMs);  // stale bytes from the old link
   EXPECT_TRUE(host.samples.empty());

@@ -271,7 +271,7 @@ TEST(RgaDriverWithSimulator, StallLeadsToTimeoutsThenReconnect) {
   ASSERT_TRUE(bench.sim.inject("unstall"));
   const size_t before = bench.host.samples.size();
   bench.sim.on_disconnect(bench.t_ns);
-  bench.driver.on_disconnect(bench.t_ns);
+  bench.driver.on_disconnect(bench.host, bench.t_ns);
   bench.up.clear();
   bench.down.clear();
   bench.connect();
@@ -305,7 +305,7 @@ TEST(RgaDriverWithSimulator, OnStopDuringAMassReadLeavesTheRgaSafe) {
   ASSERT_EQ(bench.host.sent.back().bytes.substr(0, 2), "MR");  // an MR is being measured
   bench.host.now_ns = bench.t_ns;
   bench.driver.on_stop(bench.host, bench.t_ns);
-  bench.driver.on_disconnect(bench.t_ns);  // as the runner does; what was sent still leaves
+  bench.driver.on_disconnect(bench.host, bench.t_ns);  // as the runner does; what was sent still leaves
   ASSERT_EQ(bench.host.sent.back().bytes, "MR0\rFL0\r");
   bench.sim.on_bytes(testing::as_bytes(bench.host.sent.back().bytes), bench.t_ns + kUpMin_ns);
   EXPECT_FALSE(bench.sim.rf_on());
