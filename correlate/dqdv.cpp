@@ -1,0 +1,208 @@
+// dQ/dV per half-cycle; see dqdv.h for the method and its references (cellpy ica.py, navani).
+#include "correlate/dqdv.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "correlate/errors.h"
+#include "correlate/smoothing.h"
+
+namespace opsync::correlate {
+namespace {
+
+void check_options(const DqdvOptions& opt) {
+  if (!(opt.dv_v > 0) || !std::isfinite(opt.dv_v)) {
+    throw InputError(fmt::format("dQ/dV: voltage step must be > 0 (got {} V)", opt.dv_v));
+  }
+  if (!(opt.fwhm_v >= 0) || !std::isfinite(opt.fwhm_v)) {
+    throw InputError(fmt::format("dQ/dV: smoothing FWHM must be >= 0 (got {} V)", opt.fwhm_v));
+  }
+  if (!(opt.active_mass_g >= 0) || !std::isfinite(opt.active_mass_g)) {
+    throw InputError(fmt::format("dQ/dV: active mass must be >= 0 g, 0 for none (got {})", opt.active_mass_g));
+  }
+}
+
+bool against(double prev, double cur, Direction dir) {
+  return dir == Direction::charge ? cur < prev : cur > prev;
+}
+
+}  // namespace
+
+std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Direction dir) {
+  std::vector<RowRange> out;
+  if (voltage_v.empty()) return out;
+  std::size_t begin = 0;
+  for (std::size_t i = 1; i < voltage_v.size(); ++i) {
+    if (against(voltage_v[i - 1], voltage_v[i], dir)) {
+      out.push_back({begin, i});
+      begin = i;
+    }
+  }
+  out.push_back({begin, voltage_v.size()});
+  return out;
+}
+
+std::vector<double> integrate_charge_c(std::span<const int64_t> t_ns, std::span<const double> current_a) {
+  if (t_ns.size() != current_a.size()) throw InputError("integrate_charge_c: time and current differ in length");
+  std::vector<double> q(t_ns.size(), 0.0);
+  for (std::size_t i = 1; i < q.size(); ++i) {
+    // Differences of int64 ns first, then to double: absolute epoch times never pass through doubles.
+    const double dt_s = static_cast<double>(t_ns[i] - t_ns[i - 1]) * kSecondsPerNs;
+    q[i] = q[i - 1] + 0.5 * (std::abs(current_a[i]) + std::abs(current_a[i - 1])) * dt_s;
+  }
+  return q;
+}
+
+std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y, double min_fraction) {
+  std::vector<DqdvPeak> peaks;
+  const std::size_t n = y.size();
+  if (n < 3 || voltage_v.size() != n) return peaks;
+  // Work on s*y so that discharge curves (negative) have their peaks as maxima too.
+  double s = 1;
+  double zmax = 0;
+  for (double v : y) {
+    if (std::abs(v) > zmax) {
+      zmax = std::abs(v);
+      s = v < 0 ? -1 : 1;
+    }
+  }
+  if (zmax <= 0) return peaks;
+  const double dv = (voltage_v[n - 1] - voltage_v[0]) / static_cast<double>(n - 1);
+  auto z = [&](std::size_t i) { return s * y[i]; };
+  for (std::size_t i = 1; i + 1 < n; ++i) {
+    if (!(z(i) > z(i - 1) && z(i) >= z(i + 1) && z(i) >= min_fraction * zmax)) continue;
+    DqdvPeak p;
+    const double zl = z(i - 1), zc = z(i), zr = z(i + 1);
+    const double denom = zl - 2 * zc + zr;
+    const double delta = denom < 0 ? 0.5 * (zl - zr) / denom : 0.0;  // vertex of the parabola, in samples
+    p.voltage_v = voltage_v[i] + delta * dv;
+    const double h = zc - 0.25 * (zl - zr) * delta;
+    p.height = s * h;
+    const double half = 0.5 * h;
+    std::optional<double> left, right;
+    for (std::size_t j = i; j-- > 0;) {
+      if (z(j) <= half) {
+        left = voltage_v[j] + (half - z(j)) / (z(j + 1) - z(j)) * dv;
+        break;
+      }
+    }
+    for (std::size_t j = i + 1; j < n; ++j) {
+      if (z(j) <= half) {
+        right = voltage_v[j - 1] + (z(j - 1) - half) / (z(j - 1) - z(j)) * dv;
+        break;
+      }
+    }
+    if (left && right) p.fwhm_v = *right - *left;
+    peaks.push_back(p);
+  }
+  return peaks;
+}
+
+DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> charge_c, Direction dir,
+                     const DqdvOptions& opt) {
+  check_options(opt);
+  if (voltage_v.size() != charge_c.size()) throw InputError("dQ/dV: voltage and capacity differ in length");
+  // Drop rows at a repeated voltage, keeping the last (time order), then make voltage ascending.
+  std::vector<double> x, q;
+  for (std::size_t i = 0; i < voltage_v.size(); ++i) {
+    if (i > 0 && against(voltage_v[i - 1], voltage_v[i], dir)) {
+      throw InputError(fmt::format("dQ/dV: voltage turns back at row {} of the piece; split with monotone_pieces", i));
+    }
+    if (!x.empty() && voltage_v[i] == x.back()) {
+      q.back() = charge_c[i];
+    } else {
+      x.push_back(voltage_v[i]);
+      q.push_back(charge_c[i]);
+    }
+  }
+  if (dir == Direction::discharge) {
+    std::reverse(x.begin(), x.end());  // reversing a monotone sequence, not sorting
+    std::reverse(q.begin(), q.end());
+  }
+  const double dv = opt.dv_v;
+  if (x.size() < 2) throw InputError("dQ/dV: the piece has fewer than 2 distinct voltages");
+  // Grid points k*dv inside [x.front(), x.back()]; the 1e-9 absorbs rounding of exact multiples.
+  const auto k0 = static_cast<int64_t>(std::ceil(x.front() / dv - 1e-9));
+  const auto k1 = static_cast<int64_t>(std::floor(x.back() / dv + 1e-9));
+  if (k1 - k0 + 1 < 3) {
+    throw InputError(fmt::format("dQ/dV: the piece spans {} V, less than 3 grid steps of {} V", x.back() - x.front(), dv));
+  }
+  const auto n = static_cast<std::size_t>(k1 - k0 + 1);
+  DqdvCurve c;
+  c.direction = dir;
+  c.voltage_v.resize(n);
+  std::vector<double> qg(n);
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double g = std::clamp(static_cast<double>(k0 + static_cast<int64_t>(i)) * dv, x.front(), x.back());
+    c.voltage_v[i] = g;
+    while (j + 2 < x.size() && x[j + 1] < g) ++j;
+    const double w = (g - x[j]) / (x[j + 1] - x[j]);
+    qg[i] = q[j] + w * (q[j + 1] - q[j]);
+  }
+  // C/V -> mAh/V (and per gram) at this edge; the grid step is exact, so use dv.
+  const double scale = 1.0 / kCoulombPerMah / (opt.active_mass_g > 0 ? opt.active_mass_g : 1.0);
+  std::vector<double> d(n);
+  d[0] = (qg[1] - qg[0]) / dv;
+  d[n - 1] = (qg[n - 1] - qg[n - 2]) / dv;
+  for (std::size_t i = 1; i + 1 < n; ++i) d[i] = (qg[i + 1] - qg[i - 1]) / (2 * dv);
+  for (double& v : d) v *= scale;
+  c.dqdv = smooth_gaussian(d, opt.fwhm_v / kFwhmPerSigma / dv);
+  c.peaks = find_peaks(c.voltage_v, c.dqdv, opt.min_peak_fraction);
+  c.method.piece_choice = opt.pieces == PieceChoice::longest ? "longest monotone piece" : "each monotone piece";
+  c.method.units = opt.active_mass_g > 0 ? "mAh/g/V" : "mAh/V";
+  c.method.dv_v = dv;
+  c.method.fwhm_v = opt.fwhm_v;
+  c.method.active_mass_g = opt.active_mass_g;
+  c.method.min_peak_fraction = opt.min_peak_fraction;
+  c.method.rest_current_a = opt.half_cycles.rest_current_a;
+  return c;
+}
+
+std::vector<DqdvCurve> dqdv(const CyclerRecord& rec, const DqdvOptions& opt) {
+  check_options(opt);
+  const auto halves = split_half_cycles(rec, opt.half_cycles);  // validates rec
+  const bool column = !rec.capacity_c.empty();
+  std::vector<DqdvCurve> out;
+  for (const auto& hc : halves) {
+    const std::span<const double> v(rec.voltage_v.data() + hc.begin, hc.end - hc.begin);
+    std::vector<double> q;
+    if (column) {
+      // Counters either reset per step or run on; charge passed is the change from the start either way.
+      for (std::size_t i = hc.begin; i < hc.end; ++i) q.push_back(std::abs(rec.capacity_c[i] - rec.capacity_c[hc.begin]));
+    } else {
+      q = integrate_charge_c(std::span(rec.t_ns.data() + hc.begin, hc.end - hc.begin),
+                             std::span(rec.current_a.data() + hc.begin, hc.end - hc.begin));
+    }
+    const auto pieces = monotone_pieces(v, hc.direction);
+    std::vector<std::size_t> chosen;
+    if (opt.pieces == PieceChoice::longest) {
+      std::size_t best = 0;
+      for (std::size_t p = 1; p < pieces.size(); ++p) {
+        auto span_of = [&](const RowRange& r) { return std::abs(v[r.end - 1] - v[r.begin]); };
+        if (span_of(pieces[p]) > span_of(pieces[best])) best = p;
+      }
+      chosen.push_back(best);
+    } else {
+      for (std::size_t p = 0; p < pieces.size(); ++p) chosen.push_back(p);
+    }
+    for (std::size_t p : chosen) {
+      const auto& r = pieces[p];
+      const double lo = std::min(v[r.begin], v[r.end - 1]);
+      const double hi = std::max(v[r.begin], v[r.end - 1]);
+      if (std::floor(hi / opt.dv_v + 1e-9) - std::ceil(lo / opt.dv_v - 1e-9) < 2) continue;  // too short for a grid
+      auto c = dqdv_piece(v.subspan(r.begin, r.end - r.begin), std::span<const double>(q).subspan(r.begin, r.end - r.begin),
+                          hc.direction, opt);
+      c.half_cycle = hc.index;
+      c.piece = p;
+      c.pieces_found = pieces.size();
+      c.method.capacity_source = column ? "column" : "integrated (trapezoid of I dt)";
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+}  // namespace opsync::correlate

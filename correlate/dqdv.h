@@ -1,0 +1,89 @@
+// Incremental capacity (dQ/dV) per half-cycle, following the recipe of cellpy (ica.py) and navani:
+// capacity from the cycler's column or by trapezoid integration of I dt; Q put onto a uniform voltage
+// grid; differentiated; smoothed with a Gaussian (FWHM in mV, cellpy's default 10 mV) by FFT
+// convolution; peaks found with position, height and FWHM. The two tools agree on peak voltages but
+// not on heights, so every parameter used travels with the result (DqdvMethod).
+//
+// A voltage that turns back inside a half-cycle (relaxation, a pulse, noise) is never sorted: the
+// half-cycle is cut where the voltage moves against the direction of the half-cycle (falls on charge,
+// rises on discharge), and either the longest piece (by voltage span; the default: it is the one
+// that covers the redox features) or each piece is analysed. Rows at equal voltage inside a piece
+// keep the capacity of the last of them (the cell sat at that voltage while the charge passed).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "correlate/half_cycles.h"
+
+namespace opsync::correlate {
+
+enum class PieceChoice { longest, each };
+
+struct DqdvOptions {
+  double dv_v = 1e-3;             // voltage grid step
+  double fwhm_v = 10e-3;          // Gaussian smoothing FWHM; 0 = no smoothing
+  double active_mass_g = 0;       // > 0: output in mAh/g/V instead of mAh/V
+  PieceChoice pieces = PieceChoice::longest;
+  double min_peak_fraction = 0.05;  // peaks below this fraction of the curve's largest value are noise
+  HalfCycleOptions half_cycles{};
+};
+
+// Everything that shaped the numbers, for reports (cellpy and navani differ ~2x in peak heights).
+struct DqdvMethod {
+  std::string capacity_source;  // "column" or "integrated (trapezoid of I dt)"
+  std::string piece_choice;     // "longest monotone piece" or "each monotone piece"
+  std::string smoothing = "Gaussian, FFT (FFTW3) linear convolution with zero padding, kernel truncated at 4 sigma";
+  std::string differentiation = "central differences on the grid, one-sided at the ends";
+  std::string units;            // "mAh/V" or "mAh/g/V"
+  double dv_v = 0;
+  double fwhm_v = 0;
+  double active_mass_g = 0;
+  double min_peak_fraction = 0;
+  double rest_current_a = 0;
+};
+
+// Peak of |dQ/dV| (discharge curves are negative: Q passed grows while V falls); height keeps the sign.
+struct DqdvPeak {
+  double voltage_v = 0;              // parabolic refinement over the three top grid points
+  double height = 0;                 // in DqdvMethod::units
+  std::optional<double> fwhm_v;      // full width at half height (relative to zero); empty if a side runs off the curve
+};
+
+struct DqdvCurve {
+  std::size_t half_cycle = 0;
+  Direction direction = Direction::charge;
+  std::size_t piece = 0;          // index of the monotone piece within the half-cycle
+  std::size_t pieces_found = 0;   // how many monotone pieces the half-cycle had
+  std::vector<double> voltage_v;  // ascending uniform grid
+  std::vector<double> dqdv;       // mAh/V or mAh/g/V, on voltage_v
+  std::vector<DqdvPeak> peaks;
+  DqdvMethod method;
+};
+
+// [begin, end) row ranges of the monotone (non-strict) pieces of voltage_v in the given direction.
+struct RowRange {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Direction dir);
+
+// Charge passed since the first row, positive, by trapezoid integration of |I| dt.
+std::vector<double> integrate_charge_c(std::span<const int64_t> t_ns, std::span<const double> current_a);
+
+// dQ/dV of one monotone piece (voltage monotone in dir, capacity in C as passed since some origin).
+DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> charge_c, Direction dir,
+                     const DqdvOptions& opt);
+
+// Peaks of a curve on a uniform grid (used by dqdv_piece, exposed for tests).
+std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y,
+                                 double min_fraction);
+
+// The whole record: split, then dQ/dV of the chosen piece(s) of every half-cycle. Throws InputError
+// on bad records or options; half-cycles too short for a grid of 3 points are skipped.
+std::vector<DqdvCurve> dqdv(const CyclerRecord& rec, const DqdvOptions& opt = {});
+
+}  // namespace opsync::correlate

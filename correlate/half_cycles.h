@@ -1,0 +1,43 @@
+// Splits a cycler record into half-cycles (charge or discharge) by the sign of the current.
+// Rows with |I| below a rest threshold end a half-cycle, as does a change of sign; this is the
+// step split that cellpy and navani do before dQ/dV, done here from the current alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace opsync::correlate {
+
+// Positive current charges the cell (the cycler convention opsync stores).
+enum class Direction { charge, discharge };
+std::string_view to_string(Direction d);
+
+// One cycler channel on the reference clock. capacity_c is optional: empty when the cycler gave
+// none; otherwise the charge counter in coulombs, same length as t_ns.
+struct CyclerRecord {
+  std::vector<int64_t> t_ns;
+  std::vector<double> voltage_v;
+  std::vector<double> current_a;
+  std::vector<double> capacity_c;
+};
+
+// Throws InputError if the columns differ in length, time does not increase, or values are not finite.
+void validate(const CyclerRecord& rec);
+
+struct HalfCycleOptions {
+  double rest_current_a = 1e-6;  // |I| below this is rest (open circuit within cycler noise)
+  std::size_t min_rows = 3;      // shorter runs (a stray sample across zero) are not half-cycles
+};
+
+struct HalfCycle {
+  std::size_t index = 0;  // 0-based count of kept half-cycles
+  Direction direction = Direction::charge;
+  std::size_t begin = 0;  // first row
+  std::size_t end = 0;    // one past the last row
+};
+
+std::vector<HalfCycle> split_half_cycles(const CyclerRecord& rec, const HalfCycleOptions& opt = {});
+
+}  // namespace opsync::correlate

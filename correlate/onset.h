@@ -1,0 +1,74 @@
+// Gas onset on one DEMS ion-current channel (e.g. m/z 32 = O2, 44 = CO2), three ways side by side:
+//  - threshold: first time the signal stays above baseline + k sigma for hold_s;
+//  - CUSUM (Page's one-sided test) in sigma units, a second opinion that adds up small excesses;
+//  - extrapolated onset, as thermal analysis defines it (ISO 11357 / ASTM E2550 "extrapolated onset"):
+//    a line fitted to the initial rise, intersected with the baseline. It is the headline value:
+//    threshold crossings lag behind the true onset by the mixing time of the cell and capillary.
+// The baseline is the median of a quiet window and sigma the MAD times 1.4826 (equals the standard
+// deviation for Gaussian noise, robust to spikes). Every reported time is corrected for the capillary
+// transport delay (ms_lag_s is subtracted). Absolute times stay int64 ns; doubles only hold differences.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace opsync::correlate {
+
+struct Baseline {
+  double median = 0;
+  double sigma = 0;     // 1.4826 * MAD
+  std::size_t n = 0;    // samples in the quiet window
+};
+
+// Throws InputError if the window holds fewer than min_points samples or its sigma is 0 and
+// min_sigma does not lift it (a perfectly flat window gives no noise scale).
+Baseline robust_baseline(std::span<const int64_t> t_ns, std::span<const double> value, int64_t begin_ns,
+                         int64_t end_ns, std::size_t min_points = 10, double min_sigma = 0);
+
+struct OnsetOptions {
+  int64_t quiet_begin_ns = 0;  // quiet window [begin, end): before any gas evolves
+  int64_t quiet_end_ns = 0;
+  double k_sigma = 5;          // threshold above the baseline, in sigma
+  double hold_s = 60;          // how long the signal must stay above it
+  double cusum_drift_sigma = 0.5;      // allowance per sample (Page's k), in sigma
+  double cusum_threshold_sigma = 20;   // decision level (Page's h), in sigma-samples
+  double rise_fraction = 0.3;  // extrapolated onset: fit the rise up to this fraction of the later maximum
+  double plateau_window_s = 600;  // the later maximum is taken over this long after the threshold onset
+  double ms_lag_s = 0;         // capillary transport delay, subtracted from every onset
+  std::size_t min_points = 10;
+  double min_sigma = 0;
+};
+
+struct OnsetMethod {
+  double k_sigma = 0, hold_s = 0, cusum_drift_sigma = 0, cusum_threshold_sigma = 0, rise_fraction = 0,
+         plateau_window_s = 0, ms_lag_s = 0;
+  int64_t quiet_begin_ns = 0, quiet_end_ns = 0;
+};
+
+struct OnsetResult {
+  Baseline baseline;
+  // Lag-corrected onsets on the reference clock; empty when the method found none (see note).
+  std::optional<int64_t> threshold_onset_t_ns;
+  std::optional<int64_t> cusum_onset_t_ns;     // change point: last time the sum was zero before the alarm
+  std::optional<int64_t> cusum_alarm_t_ns;     // when the sum crossed its decision level (the detection lags)
+  std::optional<int64_t> extrapolated_onset_t_ns;
+  double rise_slope_per_s = 0;  // slope of the fitted rise (signal units per second)
+  std::string note;             // why a method gave no onset
+  OnsetMethod method;
+};
+
+// Throws InputError on missing/short/mismatched input, unordered time, non-finite values or no quiet window.
+OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> value, const OnsetOptions& opt);
+
+// Voltage and charge passed at time t_ns, by linear interpolation of the cycler record.
+// Throws InputError if t_ns lies outside the record or the arrays are unusable.
+struct CyclerPoint {
+  double voltage_v = 0;
+  double capacity_c = 0;
+};
+CyclerPoint cycler_at(std::span<const int64_t> t_ns, std::span<const double> voltage_v,
+                      std::span<const double> capacity_c, int64_t at_ns);
+
+}  // namespace opsync::correlate

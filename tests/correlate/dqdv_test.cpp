@@ -1,0 +1,204 @@
+// dQ/dV against a synthetic Q(V) whose derivative is known in closed form: a linear background plus
+// a Gaussian peak (Q = b (V - V0) + A Phi((V - Vp)/s)). Gaussian smoothing of FWHM w turns the peak
+// into a Gaussian of sigma sqrt(s^2 + (w/2.3548)^2) with the same area, which gives the expected
+// height and width.
+#include "correlate/dqdv.h"
+
+#include <cmath>
+#include <numbers>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "correlate/errors.h"
+#include "correlate/smoothing.h"
+
+namespace oc = opsync::correlate;
+
+namespace {
+constexpr double kV0 = 3.6, kVp = 3.85, kSigmaPeak = 0.015;  // peak at 3.85 V, 15 mV sigma
+constexpr double kAmpC = 36.0;   // 10 mAh in the peak
+constexpr double kBgCPerV = 3.6;  // background 1 mAh/V
+constexpr double kCurrentA = 0.01;
+
+double q_of_v(double v) {
+  return kBgCPerV * (v - kV0) + kAmpC * 0.5 * std::erfc(-(v - kVp) / (kSigmaPeak * std::numbers::sqrt2));
+}
+
+// Charge at constant current from 3.6 to 4.1 V: voltage sampled every 0.2 mV, time from Q/I.
+oc::CyclerRecord charge_record(bool with_column) {
+  oc::CyclerRecord r;
+  for (double v = kV0; v <= 4.1; v += 2e-4) {
+    const double q = q_of_v(v);
+    r.t_ns.push_back(std::llround(q / kCurrentA * 1e9));
+    r.voltage_v.push_back(v);
+    r.current_a.push_back(kCurrentA);
+    if (with_column) r.capacity_c.push_back(q);
+  }
+  return r;
+}
+
+struct Expected {
+  double height_mah_per_v, fwhm_v;
+};
+Expected expected_peak(double smoothing_fwhm_v) {
+  const double s = std::hypot(kSigmaPeak, smoothing_fwhm_v / oc::kFwhmPerSigma);
+  const double bg = kBgCPerV / oc::kCoulombPerMah;
+  const double g0 = kAmpC / oc::kCoulombPerMah / (s * std::sqrt(2 * std::numbers::pi));
+  // Half height of bg + g0 exp(-x^2/2s^2) relative to zero: g0 e = (bg + g0)/2 - bg.
+  const double e = 0.5 * (g0 - bg) / g0;
+  return {bg + g0, 2 * s * std::sqrt(-2 * std::log(e))};
+}
+
+void check_peak(const oc::DqdvCurve& c, double fwhm_v) {
+  ASSERT_EQ(c.peaks.size(), 1U);
+  const auto want = expected_peak(fwhm_v);
+  EXPECT_NEAR(c.peaks[0].voltage_v, kVp, 2e-3);
+  EXPECT_NEAR(c.peaks[0].height / want.height_mah_per_v, 1.0, 0.03);
+  ASSERT_TRUE(c.peaks[0].fwhm_v.has_value());
+  EXPECT_NEAR(*c.peaks[0].fwhm_v / want.fwhm_v, 1.0, 0.03);
+}
+}  // namespace
+
+TEST(Dqdv, GaussianPeakFromCapacityColumn) {
+  const auto curves = oc::dqdv(charge_record(true));
+  ASSERT_EQ(curves.size(), 1U);
+  EXPECT_EQ(curves[0].direction, oc::Direction::charge);
+  EXPECT_EQ(curves[0].method.capacity_source, "column");
+  EXPECT_EQ(curves[0].method.units, "mAh/V");
+  EXPECT_DOUBLE_EQ(curves[0].method.fwhm_v, 0.010);
+  EXPECT_DOUBLE_EQ(curves[0].method.dv_v, 0.001);
+  check_peak(curves[0], 0.010);
+}
+
+TEST(Dqdv, GaussianPeakByIntegratingCurrentAndPerGram) {
+  oc::DqdvOptions opt;
+  opt.active_mass_g = 0.5;
+  opt.fwhm_v = 0.020;
+  const auto curves = oc::dqdv(charge_record(false), opt);
+  ASSERT_EQ(curves.size(), 1U);
+  EXPECT_EQ(curves[0].method.units, "mAh/g/V");
+  ASSERT_EQ(curves[0].peaks.size(), 1U);
+  const auto want = expected_peak(0.020);
+  EXPECT_NEAR(curves[0].peaks[0].voltage_v, kVp, 2e-3);
+  EXPECT_NEAR(curves[0].peaks[0].height / (want.height_mah_per_v / 0.5), 1.0, 0.03);
+}
+
+TEST(Dqdv, NoisyDischargeHasNegativePeakAtTruth) {
+  // Discharge through the same Q(V): V falls, charge passed grows; 50 uV voltage noise would
+  // fragment the curve, so noise is put on the capacity column instead (0.1 % of a mAh).
+  std::mt19937 rng(42);
+  std::normal_distribution<double> noise(0.0, 3.6e-3);
+  oc::CyclerRecord r;
+  const double qtop = q_of_v(4.1);
+  int64_t k = 0;
+  for (double v = 4.1; v >= kV0; v -= 2e-4, ++k) {
+    r.t_ns.push_back(k * 1'000'000'000LL);
+    r.voltage_v.push_back(v);
+    r.current_a.push_back(-kCurrentA);
+    r.capacity_c.push_back(qtop - q_of_v(v) + noise(rng));
+  }
+  const auto curves = oc::dqdv(r);
+  ASSERT_EQ(curves.size(), 1U);
+  EXPECT_EQ(curves[0].direction, oc::Direction::discharge);
+  ASSERT_GE(curves[0].peaks.size(), 1U);
+  const auto& p = curves[0].peaks[0];
+  EXPECT_NEAR(p.voltage_v, kVp, 2e-3);
+  EXPECT_LT(p.height, 0.0);
+  EXPECT_NEAR(-p.height / expected_peak(0.010).height_mah_per_v, 1.0, 0.05);
+}
+
+TEST(Dqdv, VoltageThatTurnsBackIsNotSorted) {
+  // Charge 3.6 -> 4.0 V, the voltage relaxes to 3.95 V while charge still flows, then 3.95 -> 4.1 V.
+  // Sorting would fold two branches of Q(V) together; monotone pieces keep them apart.
+  oc::CyclerRecord r;
+  int64_t k = 0;
+  double qoff = 0;
+  auto add = [&](double v, double q) {
+    r.t_ns.push_back(k++ * 1'000'000'000LL);
+    r.voltage_v.push_back(v);
+    r.current_a.push_back(kCurrentA);
+    r.capacity_c.push_back(q);
+  };
+  for (double v = kV0; v <= 4.0 + 1e-12; v += 2e-4) add(v, q_of_v(v));
+  qoff = q_of_v(4.0) + 5.0;  // 5 C passed during the turn-back
+  for (double v = 3.95; v <= 4.1 + 1e-12; v += 2e-4) add(v, qoff + q_of_v(v) - q_of_v(3.95));
+
+  const auto longest = oc::dqdv(r);
+  ASSERT_EQ(longest.size(), 1U);
+  EXPECT_EQ(longest[0].pieces_found, 2U);
+  EXPECT_EQ(longest[0].piece, 0U);
+  EXPECT_GE(longest[0].voltage_v.front(), kV0 - 1e-9);
+  EXPECT_LE(longest[0].voltage_v.back(), 4.0 + 1e-9);
+  for (std::size_t i = 1; i < longest[0].voltage_v.size(); ++i) {
+    ASSERT_GT(longest[0].voltage_v[i], longest[0].voltage_v[i - 1]);
+  }
+  check_peak(longest[0], 0.010);
+
+  oc::DqdvOptions each;
+  each.pieces = oc::PieceChoice::each;
+  const auto all = oc::dqdv(r, each);
+  ASSERT_EQ(all.size(), 2U);
+  EXPECT_NEAR(all[1].voltage_v.front(), 3.95, 1e-9);
+  EXPECT_NEAR(all[1].voltage_v.back(), 4.1, 1e-9);
+  // Away from its ends (where zero padding lowers the smoothed curve), the second piece shows the
+  // background only: 1 mAh/V plus the peak's far tail. Folding the 5 C jump in would give a spike.
+  const std::size_t mid = all[1].voltage_v.size() / 2;
+  const double v = all[1].voltage_v[mid];
+  const double truth = kBgCPerV / 3.6 +
+                       kAmpC / 3.6 * std::exp(-0.5 * std::pow((v - kVp) / kSigmaPeak, 2)) /
+                           (kSigmaPeak * std::sqrt(2 * std::numbers::pi));
+  EXPECT_NEAR(all[1].dqdv[mid], truth, 0.02 * truth);
+}
+
+TEST(Dqdv, MonotonePiecesOfATurningVoltage) {
+  const std::vector<double> v{3.0, 3.1, 3.2, 3.15, 3.3, 3.3, 3.4};
+  const auto p = oc::monotone_pieces(v, oc::Direction::charge);
+  ASSERT_EQ(p.size(), 2U);
+  EXPECT_EQ(p[0].end, 3U);
+  EXPECT_EQ(p[1].begin, 3U);
+  EXPECT_EQ(p[1].end, 7U);
+  EXPECT_EQ(oc::monotone_pieces(v, oc::Direction::discharge).size(), 5U);
+}
+
+TEST(Smoothing, FftEqualsDirectConvolution) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> x(37), k(9);
+  for (double& a : x) a = u(rng);
+  for (double& a : k) a = u(rng);
+  const auto got = oc::convolve_linear_fft(x, k);
+  ASSERT_EQ(got.size(), x.size() + k.size() - 1);
+  for (std::size_t n = 0; n < got.size(); ++n) {
+    double want = 0, mag = 0;
+    for (std::size_t j = 0; j < k.size(); ++j) {
+      if (n >= j && n - j < x.size()) {
+        want += x[n - j] * k[j];
+        mag += std::abs(x[n - j] * k[j]);
+      }
+    }
+    EXPECT_NEAR(got[n], want, 1e-9 * mag) << "at " << n;
+  }
+}
+
+TEST(Smoothing, GaussianKernelIsNormalisedAndNotCircular) {
+  const auto k = oc::gaussian_kernel(3.0);
+  double sum = 0;
+  for (double a : k) sum += a;
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  EXPECT_EQ(k.size() % 2, 1U);
+  // A spike at the last sample must not wrap to the start (circular convolution would).
+  std::vector<double> x(50, 0.0);
+  x.back() = 1.0;
+  const auto y = oc::smooth_gaussian(x, 3.0);
+  EXPECT_NEAR(y.front(), 0.0, 1e-12);
+  EXPECT_NEAR(y.back(), k[k.size() / 2], 1e-12);
+}
+
+TEST(Dqdv, BadOptionsAndShortPiecesAreErrors) {
+  oc::DqdvOptions opt;
+  opt.dv_v = 0;
+  EXPECT_THROW(oc::dqdv(charge_record(true), opt), oc::InputError);
+  const std::vector<double> v{3.7, 3.7005}, q{0, 1};
+  EXPECT_THROW(oc::dqdv_piece(v, q, oc::Direction::charge, {}), oc::InputError);
+}
