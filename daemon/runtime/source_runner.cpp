@@ -95,10 +95,9 @@ void SourceRunner::read_loop(uint64_t gen) {
     recorder_.capture(now, false, bytes);
     if (awaiting_first_data_) {
       awaiting_first_data_ = false;
-      recorder_.event(status_.last_data_t_ns ? status_.last_data_t_ns : disconnected_at_t_ns_, "gap",
-                      fmt::format("{:.3f} s without data ({})",
-                                  static_cast<double>(now - (status_.last_data_t_ns ? status_.last_data_t_ns
-                                                                                    : disconnected_at_t_ns_)) / 1e9,
+      const int64_t gap_from = status_.last_data_t_ns ? status_.last_data_t_ns : disconnected_at_t_ns_;
+      recorder_.event(gap_from, "gap",
+                      fmt::format("{:.3f} s without data ({})", static_cast<double>(now - gap_from) / 1e9,
                                   disconnect_reason_));
     }
     status_.last_data_t_ns = now;

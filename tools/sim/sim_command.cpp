@@ -37,12 +37,7 @@ struct SimArgs {
   std::string out_dir = "out/sim";
   double speed = 1.0;
   bool gitt = false;
-  double c_rate = 0.1;
-  double rest_before_s = 600;
-  double scan_period_s = 300;
-  double scan_duration_s = 60;
-  int frames_per_scan = 100;
-  int max_scans = 0;
+  ScenarioParams scenario;  // the scenario's knobs the command exposes are bound straight to it
   double duration_s = 0;  // wall; 0 = until the scenario ends
   uint16_t macnet_port = 0, macnet_binary_port = 0, rga_port = 0;
   double bridge_jitter_us = 1000;
@@ -109,14 +104,8 @@ void run_sim(const SimArgs& a) {
   for (const auto& f : a.faults) faults.push_back(parse_fault(f));
   std::filesystem::create_directories(a.out_dir);
 
-  ScenarioParams p;
+  ScenarioParams p = a.scenario;
   if (a.gitt) p.gitt_pulse_s = 600;
-  p.c_rate = a.c_rate;
-  p.rest_before_s = a.rest_before_s;
-  p.scan_period_s = a.scan_period_s;
-  p.scan_duration_s = a.scan_duration_s;
-  p.frames_per_scan = a.frames_per_scan;
-  p.max_scans = a.max_scans;
   const Scenario scenario(p);
 
   // Simulation time zero is the scenario's start, minus a lead so the daemon is connected and
@@ -304,17 +293,17 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--speed", a->speed, "Simulation speed (600: the 10 h charge in a minute)")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 100000.0));
-  cmd->add_option("--c-rate", a->c_rate, "Charge rate in C (0.1 = C/10, the 10 h first charge)")
+  cmd->add_option("--c-rate", a->scenario.c_rate, "Charge rate in C (0.1 = C/10, the 10 h first charge)")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 60.0));
-  cmd->add_option("--rest-before-s", a->rest_before_s, "OCV rest before the charge (simulated s)")
+  cmd->add_option("--rest-before-s", a->scenario.rest_before_s, "OCV rest before the charge (simulated s)")
       ->capture_default_str();
-  cmd->add_option("--scan-period-s", a->scan_period_s, "A diffraction scan every ... simulated seconds")
+  cmd->add_option("--scan-period-s", a->scenario.scan_period_s, "A diffraction scan every ... simulated seconds")
       ->capture_default_str();
-  cmd->add_option("--scan-duration-s", a->scan_duration_s, "Length of each scan")->capture_default_str();
-  cmd->add_option("--frames-per-scan", a->frames_per_scan, "Detector-frame trigger edges per scan")
+  cmd->add_option("--scan-duration-s", a->scenario.scan_duration_s, "Length of each scan")->capture_default_str();
+  cmd->add_option("--frames-per-scan", a->scenario.frames_per_scan, "Detector-frame trigger edges per scan")
       ->capture_default_str();
-  cmd->add_option("--max-scans", a->max_scans, "At most this many scans (0: through the whole charge)")
+  cmd->add_option("--max-scans", a->scenario.max_scans, "At most this many scans (0: through the whole charge)")
       ->capture_default_str();
   cmd->add_flag("--gitt", a->gitt, "Add a GITT section (600 s pulses, 1800 s rests) in the middle of the charge");
   cmd->add_option("--duration-s", a->duration_s, "Stop after this many wall seconds (default: when the scenario ends)");
