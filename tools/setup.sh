@@ -20,6 +20,9 @@ packages=(
   libboost-dev libsqlite3-dev libfftw3-dev libfmt-dev libspdlog-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  mdbtools-dev libzip-dev libhdf5-dev hdf5-tools libplplot-dev plplot-driver-cairo
+  nanopb libnanopb-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  clang libclang-rt-14-dev
 )
 
 missing=()
