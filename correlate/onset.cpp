@@ -41,10 +41,14 @@ double seconds_between(int64_t a_ns, int64_t b_ns) { return static_cast<double>(
 }  // namespace
 
 Baseline robust_baseline(std::span<const int64_t> t_ns, std::span<const double> value, int64_t begin_ns,
-                         int64_t end_ns, std::size_t min_points, double min_sigma) {
+                         int64_t end_ns, std::size_t min_points, double min_sigma, BaselineModel model) {
   std::vector<double> w;
+  std::vector<int64_t> wt;
   for (std::size_t i = 0; i < t_ns.size() && i < value.size(); ++i) {
-    if (t_ns[i] >= begin_ns && t_ns[i] < end_ns) w.push_back(value[i]);
+    if (t_ns[i] >= begin_ns && t_ns[i] < end_ns) {
+      w.push_back(value[i]);
+      wt.push_back(t_ns[i]);
+    }
   }
   if (w.size() < min_points) {
     throw InputError(fmt::format("baseline: the quiet window holds {} samples, need at least {}; choose a "
@@ -53,7 +57,22 @@ Baseline robust_baseline(std::span<const int64_t> t_ns, std::span<const double> 
   }
   Baseline b;
   b.n = w.size();
-  b.median = median_of(w);
+  b.t_ref_ns = wt.front() + (wt.back() - wt.front()) / 2;
+  if (model == BaselineModel::linear) {
+    const std::size_t stride = std::max<std::size_t>(1, w.size() / 600);
+    std::vector<double> slopes;
+    for (std::size_t i = 0; i < w.size(); i += stride) {
+      for (std::size_t j = i + stride; j < w.size(); j += stride) {
+        slopes.push_back((w[j] - w[i]) / seconds_between(wt[i], wt[j]));
+      }
+    }
+    b.slope_per_s = slopes.empty() ? 0.0 : median_of(std::move(slopes));
+  }
+  // Intercept: median of the detrended window, at t_ref.
+  std::vector<double> detrended(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) detrended[i] = w[i] - b.slope_per_s * seconds_between(b.t_ref_ns, wt[i]);
+  b.median = median_of(detrended);
+  w = std::move(detrended);
   for (double& v : w) v = std::abs(v - b.median);
   b.sigma = std::max(1.4826 * median_of(w), min_sigma);  // 1.4826: MAD -> sigma for Gaussian noise
   if (!(b.sigma > 0)) {
@@ -72,9 +91,11 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
   }
   OnsetResult r;
   r.method = {opt.k_sigma, opt.hold_s, opt.cusum_drift_sigma, opt.cusum_threshold_sigma, opt.rise_fraction,
-              opt.plateau_window_s, opt.ms_lag_s, opt.quiet_begin_ns, opt.quiet_end_ns};
-  r.baseline = robust_baseline(t_ns, value, opt.quiet_begin_ns, opt.quiet_end_ns, opt.min_points, opt.min_sigma);
-  const double med = r.baseline.median, sig = r.baseline.sigma;
+              opt.plateau_window_s, opt.ms_lag_s, opt.quiet_begin_ns, opt.quiet_end_ns, opt.baseline_model};
+  r.baseline = robust_baseline(t_ns, value, opt.quiet_begin_ns, opt.quiet_end_ns, opt.min_points, opt.min_sigma,
+                               opt.baseline_model);
+  const Baseline& base = r.baseline;
+  const double sig = base.sigma;
   const int64_t lag_ns = to_ns(opt.ms_lag_s);
   const std::size_t n = t_ns.size();
   // Onsets are searched after the quiet window only: by assumption nothing evolves inside it.
@@ -82,12 +103,11 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
       std::lower_bound(t_ns.begin(), t_ns.end(), opt.quiet_end_ns) - t_ns.begin());
 
   // (a) Threshold held for hold_s.
-  const double level = med + opt.k_sigma * sig;
   std::optional<std::size_t> thr;
   {
     std::optional<std::size_t> run;
     for (std::size_t i = start; i < n && !thr; ++i) {
-      if (value[i] > level) {
+      if (value[i] > base.at(t_ns[i]) + opt.k_sigma * sig) {
         if (!run) run = i;
         if (seconds_between(t_ns[*run], t_ns[i]) >= opt.hold_s) thr = run;
       } else {
@@ -106,7 +126,7 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
     double s = 0;
     std::size_t last_zero = start;
     for (std::size_t i = start; i < n; ++i) {
-      s = std::max(0.0, s + (value[i] - med) / sig - opt.cusum_drift_sigma);
+      s = std::max(0.0, s + (value[i] - base.at(t_ns[i])) / sig - opt.cusum_drift_sigma);
       if (s == 0) last_zero = i;
       if (s > opt.cusum_threshold_sigma) {
         r.cusum_onset_t_ns = t_ns[last_zero] - lag_ns;
@@ -121,13 +141,14 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
   // the later maximum, intersected with the baseline.
   if (thr) {
     const std::size_t i0 = *thr;
-    double peak = value[i0];
+    // Heights above the baseline from here on, so a drifting baseline does not tilt the rise.
+    double peak = 0;
     for (std::size_t i = i0; i < n && seconds_between(t_ns[i0], t_ns[i]) <= opt.plateau_window_s; ++i) {
-      peak = std::max(peak, value[i]);
+      peak = std::max(peak, value[i] - base.at(t_ns[i]));
     }
-    const double top = med + opt.rise_fraction * (peak - med);
+    const double top = opt.rise_fraction * peak;
     std::size_t i1 = i0;
-    while (i1 + 1 < n && value[i1] < top) ++i1;
+    while (i1 + 1 < n && value[i1] - base.at(t_ns[i1]) < top) ++i1;
     if (i1 - i0 + 1 < 3) {
       r.note += "extrapolated: fewer than 3 samples on the initial rise; raise rise_fraction or sample faster. ";
     } else {
@@ -143,12 +164,14 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
       }
       const double den = m * sxx - sx * sx;
       const double slope = den > 0 ? (m * sxy - sx * sy) / den : 0.0;
-      if (!(slope > 0)) {
-        r.note += "extrapolated: the fitted rise is not rising. ";
+      // The baseline as a line in the same coordinates: b0 + bs x.
+      const double b0 = base.at(t_ns[i0]), bs = base.slope_per_s;
+      if (!(slope > bs)) {
+        r.note += "extrapolated: the fitted rise is not rising above the baseline. ";
       } else {
         const double intercept = (sy - slope * sx) / m;
         r.rise_slope_per_s = slope;
-        r.extrapolated_onset_t_ns = t_ns[i0] + to_ns((med - intercept) / slope) - lag_ns;
+        r.extrapolated_onset_t_ns = t_ns[i0] + to_ns((b0 - intercept) / (slope - bs)) - lag_ns;
       }
     }
   } else {

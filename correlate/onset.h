@@ -16,16 +16,25 @@
 
 namespace opsync::correlate {
 
+// Baseline value at t: median + slope_per_s * (t - t_ref_ns). With a constant model the slope is 0.
 struct Baseline {
-  double median = 0;
-  double sigma = 0;     // 1.4826 * MAD
-  std::size_t n = 0;    // samples in the quiet window
+  double median = 0;        // at t_ref_ns (the middle of the quiet window)
+  double sigma = 0;         // 1.4826 * MAD of the residuals about the baseline
+  std::size_t n = 0;        // samples in the quiet window
+  double slope_per_s = 0;   // drift: Theil-Sen slope over the quiet window (linear model)
+  int64_t t_ref_ns = 0;
+  double at(int64_t t_ns) const { return median + slope_per_s * static_cast<double>(t_ns - t_ref_ns) * 1e-9; }
 };
+
+enum class BaselineModel { constant, linear };
 
 // Throws InputError if the window holds fewer than min_points samples or its sigma is 0 and
 // min_sigma does not lift it (a perfectly flat window gives no noise scale).
+// The linear model's slope is the Theil-Sen estimator (median of pairwise slopes; robust to spikes and
+// to a few early gas samples), computed on at most 600 evenly spaced samples of the window.
 Baseline robust_baseline(std::span<const int64_t> t_ns, std::span<const double> value, int64_t begin_ns,
-                         int64_t end_ns, std::size_t min_points = 10, double min_sigma = 0);
+                         int64_t end_ns, std::size_t min_points = 10, double min_sigma = 0,
+                         BaselineModel model = BaselineModel::constant);
 
 struct OnsetOptions {
   int64_t quiet_begin_ns = 0;  // quiet window [begin, end): before any gas evolves
@@ -39,12 +48,16 @@ struct OnsetOptions {
   double ms_lag_s = 0;         // capillary transport delay, subtracted from every onset
   std::size_t min_points = 10;
   double min_sigma = 0;
+  // Linear follows a drifting baseline (ion sources and filaments drift ~1 %/h), so that slow drift
+  // is not read as gas by CUSUM; constant is the classic median baseline.
+  BaselineModel baseline_model = BaselineModel::linear;
 };
 
 struct OnsetMethod {
   double k_sigma = 0, hold_s = 0, cusum_drift_sigma = 0, cusum_threshold_sigma = 0, rise_fraction = 0,
          plateau_window_s = 0, ms_lag_s = 0;
   int64_t quiet_begin_ns = 0, quiet_end_ns = 0;
+  BaselineModel baseline_model = BaselineModel::linear;
 };
 
 struct OnsetResult {

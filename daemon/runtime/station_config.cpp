@@ -79,6 +79,10 @@ StationConfig parse_station_config(const std::string& text, const std::string& f
     }
     sc.read_timeout_s = s.number("read_timeout_s").value_or(0);
     if (sc.read_timeout_s < 0) s.fail("read_timeout_s", "must not be negative");
+    sc.transport_delay_s = s.number("transport_delay_s").value_or(0);
+    if (!(sc.transport_delay_s >= 0 && sc.transport_delay_s < 86400)) {
+      s.fail("transport_delay_s", "must be between 0 and 86400 s");
+    }
     // The rest of the keys belong to the driver: it reads them and calls finish().
     sc.options = std::make_shared<ConfigTable>(s);
     c.sources.push_back(std::move(sc));
@@ -86,6 +90,11 @@ StationConfig parse_station_config(const std::string& text, const std::string& f
   if (c.sources.empty()) root.fail("source", "at least one [[source]] is required");
   root.finish();
   return c;
+}
+
+std::string source_note(const SourceConfig& source) {
+  if (source.transport_delay_s <= 0) return "";
+  return fmt::format("transport_delay_s={}", source.transport_delay_s);
 }
 
 StationConfig load_station_config(const std::string& path) {

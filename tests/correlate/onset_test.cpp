@@ -161,3 +161,25 @@ TEST(Onset, CyclerAtInterpolatesAndRejectsOutside) {
   EXPECT_THROW(oc::cycler_at(c.t_ns, c.voltage_v, c.capacity_c, kT0Ns - 1), oc::InputError);
   EXPECT_THROW(oc::cycler_at(c.t_ns, c.voltage_v, c.capacity_c, c.t_ns.back() + 1), oc::InputError);
 }
+
+TEST(OnsetBaseline, LinearModelKeepsCusumOnTimeUnderStrongDrift) {
+  // Drift of 3 sigma per hour: with a constant baseline the CUSUM adds up the drift and alarms
+  // long before the gas; the linear (Theil-Sen) baseline follows it.
+  const double drift = 3 * kNoiseA / 3600;
+  const Ms m = ms_channel(kNoiseA, 11, drift);
+  oc::OnsetOptions opt;
+  opt.quiet_begin_ns = kT0Ns;
+  opt.quiet_end_ns = kT0Ns + 1500 * kNsPerS;
+  opt.ms_lag_s = kDelayS;
+  const int64_t truth_ns = kT0Ns + static_cast<int64_t>(kOnsetS * kNsPerS);
+  opt.baseline_model = oc::BaselineModel::linear;
+  const oc::OnsetResult lin = oc::detect_onset(m.t_ns, m.value, opt);
+  EXPECT_NEAR(lin.baseline.slope_per_s, drift, 0.3 * drift);
+  ASSERT_TRUE(lin.cusum_onset_t_ns && lin.extrapolated_onset_t_ns);
+  EXPECT_NEAR(static_cast<double>(*lin.cusum_onset_t_ns - truth_ns) / kNsPerS, 0, 100);
+  EXPECT_NEAR(static_cast<double>(*lin.extrapolated_onset_t_ns - truth_ns) / kNsPerS, 0, 100);
+  opt.baseline_model = oc::BaselineModel::constant;
+  const oc::OnsetResult con = oc::detect_onset(m.t_ns, m.value, opt);
+  ASSERT_TRUE(con.cusum_onset_t_ns);
+  EXPECT_LT(*con.cusum_onset_t_ns, truth_ns - 300 * kNsPerS) << "the constant baseline should have been fooled";
+}

@@ -11,5 +11,7 @@ void add_info_command(CLI::App& app);
 void add_import_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_mark_command(CLI::App& app);
+void add_analysis_commands(CLI::App& app);  // dqdv, gitt, onset, align
+void add_report_command(CLI::App& app);
 
 }  // namespace opsync::cli

@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "opsync: synchronised operando recording (cycler, DEMS mass spectrometer, diffraction scans)\n"
       "Sessions live in one SQLite file per station (--db). Start with `opsync import` or opsyncd,\n"
-      "then look with `opsync sessions` and `opsync info`, and take data out with `opsync export`."};
+      "then look with `opsync sessions` and `opsync info`, analyse with `opsync dqdv|gitt|onset|align`\n"
+      "or all at once with `opsync report`, and take data out with `opsync export`."};
   app.set_version_flag("--version", "opsync 0.1.0");
   app.require_subcommand(1);
   opsync::cli::add_sessions_command(app);
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   opsync::cli::add_import_command(app);
   opsync::cli::add_export_command(app);
   opsync::cli::add_mark_command(app);
+  opsync::cli::add_analysis_commands(app);
+  opsync::cli::add_report_command(app);
   opsync::sim::add_sim_command(app);
   try {
     app.parse(argc, argv);

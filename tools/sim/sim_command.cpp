@@ -91,8 +91,9 @@ void write_station_toml(const std::string& path, const std::string& out_dir, con
             where.at("macnet"), std::max(0.1, s * 0.01), std::max(2.0, s * 0.1), std::max(100.0, s * 5.0),
             where.at("macnet-binary"));
   out.print("[[source]]\nname = \"rga\"\ndriver = \"rga\"\naddress = \"{}?baud=28800&rtscts=1\"\nmasses = [32, 44]\n"
-            "noise_floor = 4\ntimeout_scale = {:g}\n# over TCP with login: address = \"{}\", tcp_login = true\n\n",
-            where.at("rga"), std::max(1.0, s / 20), where.at("rga-tcp"));
+            "noise_floor = 4\ntimeout_scale = {:g}\ntransport_delay_s = {:g}  # capillary, cell to spectrometer\n"
+            "# over TCP with login: address = \"{}\", tcp_login = true\n\n",
+            where.at("rga"), std::max(1.0, s / 20), a.scenario.capillary_delay_s, where.at("rga-tcp"));
   out.print("[[source]]\nname = \"bridge\"\ndriver = \"bridge\"\naddress = \"{}?baud=115200\"\n"
             "sync_period_s = {:g}\nmax_rtt_ms = {:g}\nsync_timeout_s = {:g}\nreply_timeout_s = {:g}\n",
             where.at("bridge"), std::max(0.1, s * 0.05), std::max(10.0, s * 2.0), std::max(1.0, s * 0.05),

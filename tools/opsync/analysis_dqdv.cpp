@@ -1,0 +1,114 @@
+// `opsync dqdv`: incremental capacity per half-cycle (correlate/dqdv.h) as JSON and a table.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "correlate/dqdv.h"
+#include "opsync/analyses.h"
+#include "opsync/analysis_common.h"
+
+namespace opsync::cli {
+
+void add_dqdv_options(CLI::App& cmd, DqdvArgs& a) {
+  cmd.add_option("--dv-mv", a.dv_mv, "Voltage grid step, mV")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd.add_option("--fwhm-mv", a.fwhm_mv, "Gaussian smoothing FWHM, mV (0 = none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--mass-g", a.mass_g, "Active mass, g: adds dQ/dV in mAh/g/V")->check(CLI::NonNegativeNumber);
+  cmd.add_option("--capacity", a.capacity,
+                 "Capacity source: auto (the cycler's column when recorded, else integrated), column, integrated")
+      ->check(CLI::IsMember({"auto", "column", "integrated"}))
+      ->capture_default_str();
+  cmd.add_flag("--each-piece", a.each_piece,
+               "Analyse every monotone piece of a half-cycle (default: only the longest by voltage span)");
+  cmd.add_option("--rest-current-a", a.rest_current_a, "|I| below this is rest, A")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--min-peak-fraction", a.min_peak_fraction, "Peaks smaller than this fraction of the largest are noise")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+}
+
+nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
+  const CyclerData& c = d.require_cycler();
+  correlate::CyclerRecord rec = c.record;
+  if (a.capacity == "column" && rec.capacity_c.empty()) {
+    throw std::runtime_error(fmt::format("--capacity column: source '{}' recorded no capacity channel (use "
+                                         "--capacity integrated)",
+                                         c.source));
+  }
+  if (a.capacity == "integrated") rec.capacity_c.clear();
+  correlate::DqdvOptions opt;
+  opt.dv_v = a.dv_mv * 1e-3;
+  opt.fwhm_v = a.fwhm_mv * 1e-3;
+  opt.pieces = a.each_piece ? correlate::PieceChoice::each : correlate::PieceChoice::longest;
+  opt.min_peak_fraction = a.min_peak_fraction;
+  opt.half_cycles.rest_current_a = a.rest_current_a;
+  const std::vector<correlate::DqdvCurve> curves = correlate::dqdv(rec, opt);
+  if (curves.empty()) {
+    throw std::runtime_error(fmt::format(
+        "no half-cycle of source '{}' is long enough for dQ/dV (|I| > {} A for at least 3 rows spanning 3 grid "
+        "steps); is the current recorded, and is --rest-current-a right for this cell?",
+        c.source, a.rest_current_a));
+  }
+  nlohmann::json hc = nlohmann::json::array();
+  for (const auto& cv : curves) {
+    nlohmann::json peaks = nlohmann::json::array();
+    for (const auto& p : cv.peaks) {
+      nlohmann::json pj{{"voltage_v", p.voltage_v}, {"height", p.height},
+                        {"fwhm_v", p.fwhm_v ? nlohmann::json(*p.fwhm_v) : nlohmann::json(nullptr)}};
+      if (a.mass_g > 0) pj["height_mah_per_g_per_v"] = p.height / a.mass_g;
+      peaks.push_back(std::move(pj));
+    }
+    nlohmann::json j{{"index", cv.half_cycle},
+                     {"direction", std::string(correlate::to_string(cv.direction))},
+                     {"piece", cv.piece},
+                     {"pieces_found", cv.pieces_found},
+                     {"voltage_v", cv.voltage_v},
+                     {"dqdv_mah_per_v", cv.dqdv},
+                     {"peaks", peaks}};
+    if (a.mass_g > 0) {
+      std::vector<double> per_g(cv.dqdv);
+      for (double& v : per_g) v /= a.mass_g;
+      j["dqdv_mah_per_g_per_v"] = per_g;
+    }
+    hc.push_back(std::move(j));
+  }
+  const correlate::DqdvMethod& m = curves.front().method;
+  return {{"session", session_json(d)},
+          {"cycler_source", c.source},
+          {"half_cycles", hc},
+          {"method",
+           {{"capacity_source", m.capacity_source},
+            {"piece_choice", m.piece_choice},
+            {"smoothing", m.smoothing},
+            {"differentiation", m.differentiation},
+            {"units", "mAh/V (peaks' height too; mAh/g/V where named)"},
+            {"dv_v", m.dv_v},
+            {"fwhm_v", m.fwhm_v},
+            {"active_mass_g", a.mass_g},
+            {"min_peak_fraction", m.min_peak_fraction},
+            {"rest_current_a", m.rest_current_a}}}};
+}
+
+void print_dqdv(const nlohmann::json& j) {
+  print_session_header(j["session"]);
+  const auto& m = j["method"];
+  fmt::print("dQ/dV of '{}': grid {:g} mV, Gaussian FWHM {:g} mV, capacity {}, {}\n",
+             j["cycler_source"].get<std::string>(), m["dv_v"].get<double>() * 1e3, m["fwhm_v"].get<double>() * 1e3,
+             m["capacity_source"].get<std::string>(), m["piece_choice"].get<std::string>());
+  fmt::print("{:>4} {:<9} {:>9} {:>9} {:>6}  peaks: V (height mAh/V, FWHM mV)\n", "hc", "direction", "V from",
+             "V to", "points");
+  for (const auto& h : j["half_cycles"]) {
+    const auto& v = h["voltage_v"];
+    std::string peaks;
+    for (const auto& p : h["peaks"]) {
+      peaks += fmt::format("  {:.4f} ({:.4g}, {})", p["voltage_v"].get<double>(), p["height"].get<double>(),
+                           p["fwhm_v"].is_null() ? std::string("-") : fmt::format("{:.1f}", p["fwhm_v"].get<double>() * 1e3));
+    }
+    fmt::print("{:>4} {:<9} {:>9.4f} {:>9.4f} {:>6}{}\n", h["index"].get<std::size_t>(),
+               h["direction"].get<std::string>(), v.front().get<double>(), v.back().get<double>(), v.size(), peaks);
+  }
+}
+
+}  // namespace opsync::cli

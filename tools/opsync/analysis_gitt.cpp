@@ -1,0 +1,130 @@
+// `opsync gitt`: per-pulse GITT analysis (correlate/gitt.h) as JSON and a table.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "correlate/gitt.h"
+#include "opsync/analyses.h"
+#include "opsync/analysis_common.h"
+
+namespace opsync::cli {
+
+void add_gitt_options(CLI::App& cmd, GittArgs& a, bool geometry_required) {
+  const std::string group = geometry_required ? "Geometry (one of the two forms)" : "GITT geometry (one of the two forms)";
+  auto* radius = cmd.add_option("--radius-cm", a.radius_cm, "Spherical particle radius, cm (L = r/3)")
+                     ->check(CLI::PositiveNumber)
+                     ->group(group);
+  auto* area = cmd.add_option("--area-cm2", a.area_cm2, "Electrode/electrolyte contact area S, cm2")
+                   ->check(CLI::PositiveNumber)
+                   ->group(group);
+  // In `opsync report` --mass-g is already dQ/dV's active mass; the report passes it on.
+  if (cmd.get_option_no_throw("--mass-g") == nullptr) {
+    cmd.add_option("--mass-g", a.mass_g, "Active mass m, g (with --area-cm2)")->check(CLI::PositiveNumber)->group(group);
+  }
+  cmd.add_option("--molar-mass-g-mol", a.molar_mass_g_mol, "Molar mass M, g/mol (with --area-cm2)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  cmd.add_option("--density-g-cm3", a.density_g_cm3, "Density, g/cm3 (V_M = M/density; with --area-cm2)")
+      ->check(CLI::PositiveNumber)
+      ->group(group);
+  radius->excludes(area);
+  cmd.add_option("--pulse-current-a", a.pulse_current_a, "|I| at or above this is a pulse, A (default: half the largest |I|)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--gitt-rest-current-a", a.rest_current_a, "|I| at or below this is rest, A (default: 1% of the pulse threshold)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--relaxed-uv-per-s", a.relaxed_dvdt_uv_per_s, "A rest counts as relaxed when |dE/dt| at its end is at most this, uV/s")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--tau-short-max", a.tau_short_max, "Flag tau_not_short when tau D / L^2 exceeds this")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_flag("--no-fit", a.no_fit, "Skip the spherical-diffusion fit (D_fit)");
+}
+
+nlohmann::json run_gitt(const SessionData& d, const GittArgs& a) {
+  const CyclerData& c = d.require_cycler();
+  if (a.radius_cm <= 0 && a.area_cm2 <= 0) {
+    throw std::runtime_error(
+        "GITT needs the diffusion length: give --radius-cm (spherical particles, L = r/3), or --area-cm2 with "
+        "--mass-g, --molar-mass-g-mol and --density-g-cm3 (L = m V_M / (M S))");
+  }
+  correlate::GittOptions opt;
+  opt.radius_cm = a.radius_cm;
+  opt.area_cm2 = a.area_cm2;
+  opt.mass_g = a.mass_g;
+  opt.molar_mass_g_mol = a.molar_mass_g_mol;
+  opt.density_g_cm3 = a.density_g_cm3;
+  opt.pulse_current_a = a.pulse_current_a;
+  opt.rest_current_a = a.rest_current_a;
+  opt.relaxed_dvdt_v_per_s = a.relaxed_dvdt_uv_per_s * 1e-6;
+  opt.tau_short_max = a.tau_short_max;
+  opt.fit = !a.no_fit;
+  const correlate::GittResult r = correlate::analyze_gitt(c.record, opt);
+  const int64_t t0 = analysis_t0_ns(d);
+  nlohmann::json pulses = nlohmann::json::array();
+  for (const auto& p : r.pulses) {
+    pulses.push_back({{"index", p.index},
+                      {"t_start_s", seconds_after(t0, p.t_start_ns)},
+                      {"t_end_s", seconds_after(t0, p.t_end_ns)},
+                      {"tau_s", p.tau_s},
+                      {"current_a", p.current_a},
+                      {"voltage_relaxed_before_v", number_or_null(p.voltage_relaxed_before_v)},
+                      {"voltage_relaxed_v", number_or_null(p.voltage_relaxed_v)},
+                      {"capacity_mah", p.capacity_mah},
+                      {"dEs_v", number_or_null(p.dEs_v)},
+                      {"dEt_v", number_or_null(p.dEt_v)},
+                      {"ir_drop_v", number_or_null(p.ir_drop_v)},
+                      {"sqrt_slope_v_per_sqrt_s", number_or_null(p.sqrt_slope_v_per_sqrt_s)},
+                      {"rest_dvdt_v_per_s", number_or_null(p.rest_dvdt_v_per_s)},
+                      {"rest_noise_v", number_or_null(p.rest_noise_v)},
+                      {"D_wh_cm2_s", number_or_null(p.D_wh_cm2_s)},
+                      {"D_sqrt_cm2_s", number_or_null(p.D_sqrt_cm2_s)},
+                      {"D_fit_cm2_s", number_or_null(p.D_fit_cm2_s)},
+                      {"valid", p.valid},
+                      {"flags", p.flags}});
+  }
+  const auto& m = r.method;
+  return {{"session", session_json(d)},
+          {"cycler_source", c.source},
+          {"pulses", pulses},
+          {"method",
+           {{"geometry", m.geometry},
+            {"length_cm", m.length_cm},
+            {"fit_radius_cm", m.fit_radius_cm},
+            {"pulse_current_a", m.pulse_current_a},
+            {"rest_current_a", m.rest_current_a},
+            {"relaxed_dvdt_v_per_s", m.relaxed_dvdt_v_per_s},
+            {"relaxed_window_fraction", m.relaxed_window_fraction},
+            {"noise_factor", m.noise_factor},
+            {"plateau_ratio", m.plateau_ratio},
+            {"tau_short_max", m.tau_short_max},
+            {"wh_formula", m.wh_formula},
+            {"sqrt_formula", m.sqrt_formula},
+            {"fit_model", a.no_fit ? std::string("not run (--no-fit)") : m.fit_model},
+            {"tau_convention", m.tau_convention}}}};
+}
+
+void print_gitt(const nlohmann::json& j) {
+  print_session_header(j["session"]);
+  const auto& m = j["method"];
+  fmt::print("GITT on '{}': {} (L = {:.4g} cm), pulse |I| >= {:.4g} A\n", j["cycler_source"].get<std::string>(),
+             m["geometry"].get<std::string>(), m["length_cm"].get<double>(), m["pulse_current_a"].get<double>());
+  fmt::print("{:>4} {:>10} {:>7} {:>10} {:>8} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}  flags\n", "#", "t_start s",
+             "tau s", "I A", "E_rel V", "dEs mV", "dEt mV", "IR mV", "D_wh", "D_sqrt", "D_fit");
+  auto num = [](const nlohmann::json& v) { return v.is_null() ? NAN : v.get<double>(); };
+  std::size_t valid = 0;
+  for (const auto& p : j["pulses"]) {
+    std::string flags;
+    for (const auto& f : p["flags"]) flags += (flags.empty() ? "" : ",") + f.get<std::string>();
+    if (p["valid"].get<bool>()) ++valid;
+    fmt::print("{:>4} {:>10.1f} {:>7.1f} {:>10.3e} {:>8} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}  {}\n",
+               p["index"].get<std::size_t>(), p["t_start_s"].get<double>(), p["tau_s"].get<double>(),
+               p["current_a"].get<double>(), fixed_or_dash(num(p["voltage_relaxed_v"]), 4),
+               fixed_or_dash(num(p["dEs_v"]) * 1e3, 2), fixed_or_dash(num(p["dEt_v"]) * 1e3, 2),
+               fixed_or_dash(num(p["ir_drop_v"]) * 1e3, 2), sci_or_dash(num(p["D_wh_cm2_s"]), 2),
+               sci_or_dash(num(p["D_sqrt_cm2_s"]), 2), sci_or_dash(num(p["D_fit_cm2_s"]), 2), flags);
+  }
+  fmt::print("{} pulses, {} without flags; D in cm2/s\n", j["pulses"].size(), valid);
+}
+
+}  // namespace opsync::cli

@@ -1,0 +1,220 @@
+// `opsync onset`: gas onsets per MS channel (correlate/onset.h) as JSON and a table, with each
+// onset placed on the cycler record (voltage, net charge passed).
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "correlate/dqdv.h"
+#include "correlate/errors.h"
+#include "correlate/onset.h"
+#include "opsync/analyses.h"
+#include "opsync/analysis_common.h"
+
+namespace opsync::cli {
+namespace {
+
+std::map<int, std::string> parse_mass_map(const std::vector<std::string>& items, const char* option) {
+  std::map<int, std::string> out;
+  for (const std::string& s : items) {
+    const auto eq = s.find('=');
+    int mass = 0;
+    try {
+      mass = eq == std::string::npos ? 0 : std::stoi(s.substr(0, eq));
+    } catch (const std::exception&) {
+      mass = 0;
+    }
+    if (mass <= 0 || eq + 1 >= s.size()) {
+      throw std::runtime_error(fmt::format("{} '{}': expected MASS=VALUE, e.g. 32=O2", option, s));
+    }
+    out[mass] = s.substr(eq + 1);
+  }
+  return out;
+}
+
+// Net charge passed since the first cycler row (charge positive), C, per row.
+std::vector<double> net_charge_c(const correlate::CyclerRecord& r) {
+  std::vector<double> q(r.t_ns.size(), 0.0);
+  for (std::size_t i = 1; i < q.size(); ++i) {
+    const double dt_s = static_cast<double>(r.t_ns[i] - r.t_ns[i - 1]) * 1e-9;
+    q[i] = q[i - 1] + 0.5 * (r.current_a[i] + r.current_a[i - 1]) * dt_s;
+  }
+  return q;
+}
+
+}  // namespace
+
+void add_onset_options(CLI::App& cmd, OnsetArgs& a) {
+  cmd.add_option("--gas", a.gases, "MS channels to analyse as MASS=NAME (repeat)")->capture_default_str();
+  cmd.add_option("--sigma", a.sigma, "Threshold above the baseline, in sigma")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd.add_option("--hold-s", a.hold_s, "The signal must stay above the threshold this long, s")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--cusum-drift-sigma", a.cusum_drift_sigma, "CUSUM allowance per sample (Page's k), sigma")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--cusum-threshold-sigma", a.cusum_threshold_sigma, "CUSUM decision level (Page's h), sigma")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--rise-fraction", a.rise_fraction, "Extrapolated onset: fit the rise up to this fraction of the later maximum")
+      ->check(CLI::Range(0.05, 0.95))
+      ->capture_default_str();
+  cmd.add_option("--ms-lag-s", a.ms_lag_s,
+                 "Capillary transport delay subtracted from every onset, s (default: the MS source's "
+                 "transport_delay_s from station.toml, else 0)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--quiet-from-s", a.quiet_from_s, "Start of the quiet (baseline) window, s after t0 (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--quiet-to-s", a.quiet_to_s,
+                 "End of the quiet window, s after t0 (default: a quarter of the MS record, at most 2 h)")
+      ->check(CLI::PositiveNumber);
+  cmd.add_flag("--constant-baseline", a.constant_baseline,
+               "Baseline as the quiet window's median only (default: median plus a Theil-Sen drift line)");
+  cmd.add_option("--calibration", a.calibration, "Ion current per gas flux as MASS=A_PER_MOL_S, adds mol/s figures (repeat)");
+}
+
+nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
+  const auto& ms = d.require_ms();
+  const std::map<int, std::string> names = parse_mass_map(a.gases, "--gas");
+  std::map<int, double> cal;
+  for (const auto& [mass, text] : parse_mass_map(a.calibration, "--calibration")) {
+    try {
+      cal[mass] = std::stod(text);
+    } catch (const std::exception&) {
+      throw std::runtime_error(fmt::format("--calibration {}={}: not a number", mass, text));
+    }
+    if (!(cal[mass] > 0)) throw std::runtime_error(fmt::format("--calibration {}: must be positive", mass));
+  }
+  const int64_t t0 = analysis_t0_ns(d);
+  const CyclerData* cycler = d.cycler ? &*d.cycler : nullptr;
+  const std::vector<double> q_c = cycler ? net_charge_c(cycler->record) : std::vector<double>{};
+
+  nlohmann::json gases = nlohmann::json::array();
+  nlohmann::json missing = nlohmann::json::array();
+  for (const auto& [mass, name] : names) {
+    auto it = std::find_if(ms.begin(), ms.end(), [&](const MsChannel& m) { return m.mass == mass; });
+    if (it == ms.end()) {
+      missing.push_back(mass);
+      continue;
+    }
+    const MsChannel& ch = *it;
+    correlate::OnsetOptions opt;
+    const int64_t ms0 = ch.t_ns.front(), ms1 = ch.t_ns.back();
+    const double quiet_from_s = a.quiet_from_s >= 0 ? a.quiet_from_s : std::max(0.0, seconds_after(t0, ms0));
+    const double default_to_s = seconds_after(t0, ms0) + std::min(7200.0, 0.25 * seconds_after(ms0, ms1));
+    const double quiet_to_s = a.quiet_to_s >= 0 ? a.quiet_to_s : default_to_s;
+    if (!(quiet_to_s > quiet_from_s)) {
+      throw std::runtime_error(fmt::format("the quiet window [{:.0f}, {:.0f}] s is empty: --quiet-to-s must be after "
+                                           "--quiet-from-s",
+                                           quiet_from_s, quiet_to_s));
+    }
+    opt.quiet_begin_ns = t0 + static_cast<int64_t>(std::llround(quiet_from_s * 1e9));
+    opt.quiet_end_ns = t0 + static_cast<int64_t>(std::llround(quiet_to_s * 1e9));
+    opt.k_sigma = a.sigma;
+    opt.hold_s = a.hold_s;
+    opt.cusum_drift_sigma = a.cusum_drift_sigma;
+    opt.cusum_threshold_sigma = a.cusum_threshold_sigma;
+    opt.rise_fraction = a.rise_fraction;
+    opt.baseline_model = a.constant_baseline ? correlate::BaselineModel::constant : correlate::BaselineModel::linear;
+    const std::string lag_source = a.ms_lag_s >= 0 ? "--ms-lag-s"
+                                   : ch.transport_delay_s ? fmt::format("source '{}' transport_delay_s", ch.source)
+                                                          : "none recorded (0)";
+    opt.ms_lag_s = a.ms_lag_s >= 0 ? a.ms_lag_s : ch.transport_delay_s.value_or(0.0);
+    correlate::OnsetResult r;
+    try {
+      r = correlate::detect_onset(ch.t_ns, ch.value_a, opt);
+    } catch (const correlate::InputError& e) {
+      throw std::runtime_error(fmt::format("{} ({}, m/z {}): {}", name, ch.channel, mass, e.what()));
+    }
+    nlohmann::json g{{"channel", ch.channel},
+                     {"source", ch.source},
+                     {"mass", mass},
+                     {"name", name},
+                     {"onset_t_s", seconds_or_null(t0, r.extrapolated_onset_t_ns)},
+                     {"onset_voltage_v", nullptr},
+                     {"onset_capacity_mah", nullptr},
+                     {"baseline",
+                      {{"model", a.constant_baseline ? "constant (median)" : "linear (median + Theil-Sen drift)"},
+                       {"median_a", r.baseline.median},
+                       {"t_ref_s", seconds_after(t0, r.baseline.t_ref_ns)},
+                       {"slope_a_per_s", r.baseline.slope_per_s},
+                       {"n", r.baseline.n}}},
+                     {"sigma", r.baseline.sigma},
+                     {"method", "extrapolated onset (line through the initial rise meets the baseline)"},
+                     {"threshold_onset_t_s", seconds_or_null(t0, r.threshold_onset_t_ns)},
+                     {"cusum_onset_t_s", seconds_or_null(t0, r.cusum_onset_t_ns)},
+                     {"cusum_alarm_t_s", seconds_or_null(t0, r.cusum_alarm_t_ns)},
+                     {"extrapolated_onset_t_s", seconds_or_null(t0, r.extrapolated_onset_t_ns)},
+                     {"rise_slope_a_per_s", r.rise_slope_per_s},
+                     {"parameters",
+                      {{"k_sigma", opt.k_sigma},
+                       {"hold_s", opt.hold_s},
+                       {"cusum_drift_sigma", opt.cusum_drift_sigma},
+                       {"cusum_threshold_sigma", opt.cusum_threshold_sigma},
+                       {"rise_fraction", opt.rise_fraction},
+                       {"plateau_window_s", opt.plateau_window_s},
+                       {"ms_lag_s", opt.ms_lag_s},
+                       {"ms_lag_source", lag_source},
+                       {"quiet_from_s", quiet_from_s},
+                       {"quiet_to_s", quiet_to_s}}}};
+    if (!r.note.empty()) g["note"] = r.note;
+    // Each onset on the cycler record, where the cycler ran at that time.
+    auto place = [&](const std::optional<int64_t>& t, const char* v_key, const char* q_key) {
+      if (!cycler || !t) return;
+      const auto& rec = cycler->record;
+      if (*t < rec.t_ns.front() || *t > rec.t_ns.back()) {
+        g["note"] = g.value("note", std::string()) + (g.contains("note") ? "; " : "") +
+                    "an onset lies outside the cycler record (no voltage for it)";
+        return;
+      }
+      const correlate::CyclerPoint p = correlate::cycler_at(rec.t_ns, rec.voltage_v, q_c, *t);
+      g[v_key] = p.voltage_v;
+      if (q_key) g[q_key] = p.capacity_c / correlate::kCoulombPerMah;
+    };
+    place(r.extrapolated_onset_t_ns, "onset_voltage_v", "onset_capacity_mah");
+    place(r.threshold_onset_t_ns, "threshold_onset_voltage_v", nullptr);
+    place(r.cusum_onset_t_ns, "cusum_onset_voltage_v", nullptr);
+    if (auto c = cal.find(mass); c != cal.end()) {
+      g["calibration_a_per_mol_s"] = c->second;
+      g["baseline"]["median_mol_s"] = r.baseline.median / c->second;
+      g["sigma_mol_s"] = r.baseline.sigma / c->second;
+    }
+    gases.push_back(std::move(g));
+  }
+  if (gases.empty()) {
+    std::string have;
+    for (const MsChannel& m : ms) have += fmt::format("{}{}", have.empty() ? "" : ", ", m.mass);
+    throw std::runtime_error(fmt::format("none of the requested masses is recorded in session '{}' (it has m/z {}); "
+                                         "choose with --gas MASS=NAME",
+                                         d.session.name, have));
+  }
+  nlohmann::json out{{"session", session_json(d)}, {"gases", gases}};
+  out["cycler_source"] = cycler ? nlohmann::json(cycler->source) : nlohmann::json(nullptr);
+  if (!cycler) out["note"] = "no cycler data in the session: onsets are given in time only";
+  if (!missing.empty()) out["masses_not_recorded"] = missing;
+  out["capacity_note"] = "onset_capacity_mah: net charge passed since t0 (charge positive)";
+  return out;
+}
+
+void print_onset(const nlohmann::json& j) {
+  print_session_header(j["session"]);
+  auto s = [](const nlohmann::json& v, int dec) { return v.is_null() ? std::string("-") : fmt::format("{:.{}f}", v.get<double>(), dec); };
+  fmt::print("{:<5} {:>4} {:>10} {:>9} {:>9} | {:>11} {:>9} | {:>11} {:>9} | {:>10} {:>9}  lag s\n", "gas", "m/z",
+             "onset t s", "V", "mAh", "threshold s", "V", "CUSUM s", "V", "baseline A", "sigma A");
+  for (const auto& g : j["gases"]) {
+    fmt::print("{:<5} {:>4} {:>10} {:>9} {:>9} | {:>11} {:>9} | {:>11} {:>9} | {:>10.3e} {:>9.2e}  {:g} ({})\n",
+               g["name"].get<std::string>(), g["mass"].get<int>(), s(g["onset_t_s"], 1), s(g["onset_voltage_v"], 4),
+               s(g["onset_capacity_mah"], 4), s(g["threshold_onset_t_s"], 1),
+               s(g.value("threshold_onset_voltage_v", nlohmann::json()), 4), s(g["cusum_onset_t_s"], 1),
+               s(g.value("cusum_onset_voltage_v", nlohmann::json()), 4), g["baseline"]["median_a"].get<double>(),
+               g["sigma"].get<double>(), g["parameters"]["ms_lag_s"].get<double>(),
+               g["parameters"]["ms_lag_source"].get<std::string>());
+    if (g.contains("note")) fmt::print("      note: {}\n", g["note"].get<std::string>());
+  }
+  fmt::print("onset = extrapolated onset (headline); threshold and CUSUM beside it; all corrected for the MS lag\n");
+  if (j.contains("masses_not_recorded")) fmt::print("not recorded in this session: m/z {}\n", j["masses_not_recorded"].dump());
+  if (j.contains("note")) fmt::print("{}\n", j["note"].get<std::string>());
+}
+
+}  // namespace opsync::cli
