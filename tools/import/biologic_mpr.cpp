@@ -35,10 +35,12 @@ struct NamedColumn {
   const std::vector<double>* values = nullptr;
 };
 
-const NamedColumn* find_named(const std::vector<NamedColumn>& cols, std::string_view header) {
+// A copy, not a pointer into `cols`: adding a column moves the vector. `values` stays valid (it
+// points into the DataTable or the deque of derived columns).
+std::optional<NamedColumn> find_named(const std::vector<NamedColumn>& cols, std::string_view header) {
   for (const NamedColumn& c : cols)
-    if (c.header == header) return &c;
-  return nullptr;
+    if (c.header == header) return c;
+  return std::nullopt;
 }
 
 // Columns the text export adds from stored ones and that map to opsync channels: without them
@@ -53,9 +55,9 @@ void add_text_export_columns(std::vector<NamedColumn>& cols, std::deque<std::vec
   // The export's <I>/mA when there is no current column: dq over the f8 time step, as in the
   // text to 1e-15. Done here rather than by cycler_table's dq / dt on ns times, whose 1 ns
   // rounding is 5e-6 of the 200 us steps EC-Lab records at a control change.
-  const NamedColumn* dq = find_named(cols, "dq/mA.h");
+  std::optional<NamedColumn> dq = find_named(cols, "dq/mA.h");
   if (!dq) dq = find_named(cols, "dQ/mA.h");
-  const NamedColumn* time = find_named(cols, "time/s");
+  const std::optional<NamedColumn> time = find_named(cols, "time/s");
   if (dq && time && !find_named(cols, "I/mA") && !find_named(cols, "<I>/mA")) {
     const std::vector<double>& q = *dq->values;
     const std::vector<double>& t = *time->values;
@@ -69,7 +71,7 @@ void add_text_export_columns(std::vector<NamedColumn>& cols, std::deque<std::vec
                                 "I = '{}' / dt (first row 0, and 0 where dt <= 0)",
                                 dq->header));
   }
-  if (const NamedColumn* q = find_named(cols, "Q charge/discharge/mA.h")) {
+  if (const auto q = find_named(cols, "Q charge/discharge/mA.h")) {
     const std::vector<double>& v = *q->values;
     std::vector<double> charge(v.size()), discharge(v.size()), capacity(v.size());
     for (size_t i = 0; i < v.size(); ++i) {
@@ -96,7 +98,7 @@ void add_text_export_columns(std::vector<NamedColumn>& cols, std::deque<std::vec
                                   fmt::join(made, ", ")));
     }
   }
-  if (const NamedColumn* half = find_named(cols, "half cycle"); half && !find_named(cols, "cycle number")) {
+  if (const auto half = find_named(cols, "half cycle"); half && !find_named(cols, "cycle number")) {
     const std::vector<double>& v = *half->values;
     std::vector<double> cycle(v.size());
     for (size_t i = 0; i < v.size(); ++i) cycle[i] = std::floor(v[i] / 2);
