@@ -22,10 +22,8 @@ constexpr Role kChannelOrder[] = {Role::Voltage,        Role::Current,        Ro
 
 }  // namespace
 
-ImportResult import_cycler_table(const TableSource& src, const ImportOptions& options,
-                                 TimeContext& times, const CyclerRules& rules) {
-  const std::string& path = src.file->path();
-  ColumnMap map = map_columns(src.headers, Kind::Cycler, options.columns, path, src.header_line());
+void check_cycler_columns(ColumnMap& map, const std::vector<std::string>& headers,
+                          const std::string& path, size_t header_line, const CyclerRules& rules) {
   // dq only serves to derive a missing current; otherwise it is just another skipped column.
   if (map.get(Role::Dq) && (!rules.derive_current_from_dq || map.get(Role::Current))) {
     std::erase_if(map.columns, [&](const MappedColumn& c) {
@@ -35,37 +33,49 @@ ImportResult import_cycler_table(const TableSource& src, const ImportOptions& op
     });
   }
   if (!has_time(map)) {
-    throw ImportError(path, src.header_line(), "",
+    throw ImportError(path, header_line, "",
                       fmt::format("no time column found among the headers {}; name it with "
                                   "--columns time=HEADER (relative seconds; min/h from the header "
                                   "unit) or --columns datetime=HEADER (absolute)",
-                                  list_headers(src.headers)));
+                                  list_headers(headers)));
   }
   const bool can_derive = rules.derive_current_from_dq && map.get(Role::Dq);
   if (!map.get(Role::Voltage) && !map.is_disabled(Role::Voltage)) {
-    throw ImportError(path, src.header_line(), "",
+    throw ImportError(path, header_line, "",
                       fmt::format("no voltage column found among the headers {}; name it with "
                                   "--columns voltage=HEADER (or voltage=none if the file has none)",
-                                  list_headers(src.headers)));
+                                  list_headers(headers)));
   }
   if (!map.get(Role::Current) && !can_derive && !map.is_disabled(Role::Current)) {
-    throw ImportError(path, src.header_line(), "",
+    throw ImportError(path, header_line, "",
                       fmt::format("no current column found among the headers {}; name it with "
                                   "--columns current=HEADER (or current=none if the file has none)",
-                                  list_headers(src.headers)));
+                                  list_headers(headers)));
   }
+}
 
+ImportResult import_cycler_table(const TableSource& src, const ImportOptions& options,
+                                 TimeContext& times, const CyclerRules& rules) {
+  const std::string& path = src.file->path();
+  ColumnMap map = map_columns(src.headers, Kind::Cycler, options.columns, path, src.header_line());
+  check_cycler_columns(map, src.headers, path, src.header_line(), rules);
   RowData rows = read_rows(src, map, times);
   if (rows.line.empty()) {
     throw ImportError(path, src.header_line(), "",
                       "no data rows after the column names; the file holds no measurements");
   }
+  return cycler_result_from_rows(map, src.headers, std::move(rows), options, times, rules);
+}
 
+ImportResult cycler_result_from_rows(const ColumnMap& map, const std::vector<std::string>& headers,
+                                     RowData rows, const ImportOptions& options, TimeContext& times,
+                                     const CyclerRules& rules) {
+  const bool can_derive = rules.derive_current_from_dq && map.get(Role::Dq);
   ImportResult result;
   result.format = rules.format;
   result.rows = rows.line.size();
   for (const std::string& n : rules.notes) result.assumptions.push_back(n);
-  describe_columns(map, src.headers, result.assumptions);
+  describe_columns(map, headers, result.assumptions);
   for (const std::string& n : rows.notes) result.assumptions.push_back(n);
   const std::vector<int64_t> t = place_rows(rows, times, rules.header_start, result);
   const size_t n = t.size();

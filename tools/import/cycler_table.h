@@ -3,6 +3,7 @@
 // when needed, builds channels and step/cycle events, and writes the assumption lines.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,5 +27,15 @@ struct CyclerRules {
 
 ImportResult import_cycler_table(const TableSource& source, const ImportOptions& options,
                                  TimeContext& times, const CyclerRules& rules);
+
+// The two halves of import_cycler_table, for readers whose rows do not come from text (the
+// BioLogic .mpr): first the column checks on the mapped headers (dq is dropped unless it is
+// needed for the current; no time, voltage or current is an ImportError at `header_line`, 0
+// for a binary file), then the result from rows already read.
+void check_cycler_columns(ColumnMap& map, const std::vector<std::string>& headers,
+                          const std::string& path, size_t header_line, const CyclerRules& rules);
+ImportResult cycler_result_from_rows(const ColumnMap& map, const std::vector<std::string>& headers,
+                                     RowData rows, const ImportOptions& options, TimeContext& times,
+                                     const CyclerRules& rules);
 
 }  // namespace opsync::import

@@ -12,27 +12,6 @@
 namespace opsync::import {
 namespace {
 
-bool is_numeric_role(Role r) {
-  switch (r) {
-    case Role::Voltage:
-    case Role::Current:
-    case Role::Capacity:
-    case Role::ChargeCapacity:
-    case Role::DischargeCapacity:
-    case Role::Energy:
-    case Role::ChargeEnergy:
-    case Role::DischargeEnergy:
-    case Role::Step:
-    case Role::Cycle:
-    case Role::Dq:
-    case Role::Mass:
-    case Role::IonCurrent:
-      return true;
-    default:
-      return false;
-  }
-}
-
 enum class TimeForm { Unknown, Number, Elapsed, DateText };
 
 // Absolute time cell -> UTC ns. Numbers are Unix seconds (or the header's ns/ms), or OLE
@@ -74,6 +53,27 @@ std::optional<AbsTime> parse_abs_cell(std::string_view cell, const HeaderInfo& i
 }
 
 }  // namespace
+
+bool is_numeric_role(Role r) {
+  switch (r) {
+    case Role::Voltage:
+    case Role::Current:
+    case Role::Capacity:
+    case Role::ChargeCapacity:
+    case Role::DischargeCapacity:
+    case Role::Energy:
+    case Role::ChargeEnergy:
+    case Role::DischargeEnergy:
+    case Role::Step:
+    case Role::Cycle:
+    case Role::Dq:
+    case Role::Mass:
+    case Role::IonCurrent:
+      return true;
+    default:
+      return false;
+  }
+}
 
 TableSource make_table(const TextFile& file, size_t header_index, char delimiter) {
   TableSource s;

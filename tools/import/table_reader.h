@@ -50,6 +50,9 @@ struct RowData {
   std::vector<std::string> notes;  // assumptions found while reading (time text form, ...)
 };
 
+// Roles whose cells are numbers scaled to SI (RowData::values), as opposed to time and text.
+bool is_numeric_role(Role r);
+
 // Reads every data row. Throws ImportError (with line and column) for a wrong field count, a
 // cell that is not a number, a missing or unreadable time. Values are scaled to SI.
 RowData read_rows(const TableSource& source, const ColumnMap& map, TimeContext& times);
