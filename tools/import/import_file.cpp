@@ -1,7 +1,11 @@
-// import_file(): reads the file once, detects its format from the content (never the file
-// name), and hands it to the matching reader.
+// import_file(): detects the format from the content (never the file name): the binary formats
+// by their magic bytes first, then the text formats, and hands the file to the matching reader.
+#include <fstream>
+#include <iterator>
+
 #include <fmt/format.h>
 
+#include "import/biologic_mpr.h"
 #include "import/import_types.h"
 #include "import/readers.h"
 #include "import/text_file.h"
@@ -9,8 +13,31 @@
 
 namespace opsync::import {
 
+namespace {
+
+// The whole file as bytes, for the binary readers.
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ImportError(path, 0, "", "cannot open the file for reading");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The first bytes, enough for every binary format's magic.
+std::string read_head(const std::string& path, std::size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ImportError(path, 0, "", "cannot open the file for reading");
+  std::string head(n, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(n));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return head;
+}
+
+}  // namespace
+
 ImportResult import_file(const std::string& path, const ImportOptions& options) {
   TimeContext times(options, path);  // bad --tz / --start fail before any reading
+  const std::string head = read_head(path, 64);
+  if (looks_like_biologic_mpr(head)) return read_biologic_mpr(read_bytes(path), options, times);
   const TextFile file = read_text_file(path);
 
   ImportResult result;

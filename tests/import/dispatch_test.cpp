@@ -1,0 +1,30 @@
+// import_file() picks the reader by content, never by the file name: each binary fixture copied
+// under a misleading name is still read by its own reader.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "import/import_types.h"
+#include "import_test_util.h"
+#include "support/fixtures.h"
+
+namespace opsync::import {
+namespace {
+
+ImportResult import_renamed(const std::string& fixture_rel, const std::string& new_name) {
+  const std::string bytes = test::read_all(opsync::test::fixture(fixture_rel));
+  const std::string path = test::write_temp(new_name, bytes);
+  ImportOptions o;
+  o.kind = Kind::Cycler;
+  return import_file(path, o);
+}
+
+TEST(ImportDispatch, BiologicMprByContent) {
+  OPSYNC_REQUIRE_FIXTURES();
+  const ImportResult r = import_renamed("cycler/biologic_gcpl_pair.mpr", "renamed.csv");
+  EXPECT_EQ(r.format, "biologic-mpr");
+  EXPECT_EQ(r.rows, 2533u);
+}
+
+}  // namespace
+}  // namespace opsync::import
