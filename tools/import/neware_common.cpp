@@ -196,8 +196,8 @@ ImportResult assemble(Decoded d, const ImportOptions& options, TimeContext& time
     }
     result.assumptions.push_back(
         "the file's Time is step time (restarts in each step): test time = Time + the last Time "
-        "of every earlier step (the first row of a step shares the time of the previous step's "
-        "last row)");
+        "of every earlier step (a step's first row, at Time 0, shares the time of the previous "
+        "step's last row)");
   }
 
   // 4. Absolute start: the first wall-clock stamp minus the test time of its row.
