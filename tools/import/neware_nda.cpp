@@ -1,0 +1,361 @@
+// Neware .nda reader. v29: 86-byte integer records after a header, currents and capacities
+// scaled by a current-range code, step time in ms, local date fields. v130 (BTS 9.1): float
+// records of a fixed length from byte 1024, test time and Unix time, ended by an 0x81 footer;
+// v130 (BTS 9.0): 88-byte float records. Layouts: shared/formats/neware-nda-ndax.md sections 1-3.
+#include "import/neware_nda.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/time_format.h"
+#include "import/neware_common.h"
+
+namespace opsync::import {
+namespace {
+
+using neware::Bytes;
+using neware::Decoded;
+using neware::Record;
+
+constexpr std::string_view kMagic = "NEWARE";
+constexpr size_t kVersionOffset = 14;
+
+// v29
+constexpr size_t kV29RecordSize = 86;
+// v29 header copies of the file length (u32 at 72 and 80): observed on the v29 fixture
+// (both = file size), not in NewareNDA; used only to notice a file cut at a record boundary.
+constexpr size_t kV29LengthOffsets[] = {72, 80};
+
+// v130
+constexpr size_t kV130DataStart = 1024;
+constexpr uint8_t kV130Footer = 0x81;
+constexpr size_t kV130MinRecord = 52;  // fields up to the Unix ns at 48..51
+constexpr size_t kV130MaxRecord = 1024;
+constexpr size_t kV130TemperatureRecord = 56;  // BTS 9.1 records carrying aux temperature 1 at 52
+constexpr size_t kBts90RecordSize = 88;
+constexpr size_t kBtsVersionOffset = 258;  // observed in the v130 fixture: "9.1.5.7.20240403.R5"
+
+std::string record_what(size_t number, size_t offset) {
+  return fmt::format("record {} at byte {}", number, offset);
+}
+
+void add_version_note(const Bytes& b, int version, Decoded& d) {
+  std::string note = fmt::format("Neware .nda version {} (file date {})", version, b.c_string(6, 8));
+  const size_t server = b.view().find("BTSServer");
+  if (server != std::string_view::npos) {
+    const std::string s = b.c_string(server, 50);
+    const std::string c = b.c_string(server + 100, 50);
+    if (!s.empty()) note += fmt::format(", written by {}", s);
+    if (!c.empty()) note += fmt::format(" / {}", c);
+  }
+  d.notes.push_back(std::move(note));
+}
+
+// ---- version 29 ----------------------------------------------------------------------------
+
+// The first record: after "00 00 00 00 55 00", confirmed by another 0x55 one record later and
+// a non-zero status.
+size_t find_v29_start(const Bytes& b) {
+  static constexpr char kPattern[] = {0, 0, 0, 0, 0x55, 0};
+  const std::string_view pattern(kPattern, sizeof kPattern);
+  size_t from = 0;
+  while (true) {
+    const size_t hit = b.view().find(pattern, from);
+    if (hit == std::string_view::npos) {
+      b.fail(
+          "no data record found (no '55 00' record after the header); the file is truncated, "
+          "corrupt or holds no data");
+    }
+    const size_t start = hit + 4;
+    if (start + kV29RecordSize < b.size() && b.u8(start + kV29RecordSize, "v29 start") == 0x55 &&
+        b.u8(start + 12, "v29 start") != 0) {
+      return start;
+    }
+    from = hit + 1;
+  }
+}
+
+Decoded read_v29(const Bytes& b) {
+  Decoded d;
+  d.format = "neware-nda";
+  d.wall_naive = true;
+  d.wall_what = "the date fields";
+  add_version_note(b, 29, d);
+  const uint32_t mass_ug = b.u32(152, "the v29 header (active mass)");
+  if (mass_ug != 0) d.notes.push_back(fmt::format("active mass in the header: {:g} mg", mass_ug / 1000.0));
+
+  for (size_t off : kV29LengthOffsets) {
+    const uint32_t stated = b.u32(off, "the v29 header (file length)");
+    if (stated != 0 && stated != b.size()) {
+      b.fail(
+          fmt::format("the header gives the file length as {} bytes (u32 at byte {}) but the file "
+                      "has {}; it is truncated or was changed",
+                      stated, off, b.size()));
+    }
+  }
+
+  const size_t start = find_v29_start(b);
+  if ((b.size() - start) % kV29RecordSize != 0) {
+    b.fail(
+        fmt::format("the file ends inside a record: {} bytes after the first record at byte {} "
+                    "is not a whole number of {}-byte records; it is truncated",
+                    b.size() - start, start, kV29RecordSize));
+  }
+  size_t aux = 0, other = 0, dropped = 0;
+  size_t number = 0;
+  for (size_t off = start; off + kV29RecordSize <= b.size(); off += kV29RecordSize) {
+    ++number;
+    const Bytes r = b.slice(off, kV29RecordSize, "a v29 record");
+    const bool tail_zero = r.u32(82, "tail") == 0;
+    const uint8_t kind = r.u8(0, "kind");
+    if (kind == 0x65 && tail_zero) {
+      ++aux;
+      continue;
+    }
+    if (kind != 0x55 || r.u8(1, "kind") != 0 || !tail_zero) {
+      ++other;
+      continue;
+    }
+    const auto what = [&] { return record_what(number, off); };
+    Record rec;
+    rec.index = r.u32(2, neware::kField);
+    rec.status = r.u8(12, neware::kField);
+    if (rec.index == 0 || rec.status == 0) {
+      ++dropped;
+      continue;
+    }
+    rec.cycle = static_cast<int64_t>(r.u32(6, neware::kField)) + 1;
+    rec.step_index = r.u16(10, neware::kField);
+    rec.step_key = r.u32(10, neware::kField);
+    rec.time_ns = neware::checked_time_ns(b, static_cast<long double>(r.u64(14, neware::kField)), 1e6L, what);
+    const int32_t range = r.i32(78, neware::kField);
+    const auto mult = neware::range_multiplier_ma(range);
+    if (!mult) {
+      b.fail(
+          fmt::format("{} has current range code {}, which is not in Neware's range table; the "
+                      "file is corrupt or from an unknown cycler model",
+                      what(), range));
+    }
+    rec.voltage_v = r.i32(22, neware::kField) / 1e4;
+    rec.current_a = r.i32(26, neware::kField) * *mult / 1e3;
+    // Stored integer x mult / 3600 = mAh (mWh); x 3.6 -> C (J): integer x mult / 1000.
+    rec.charge_capacity_c = static_cast<double>(r.i64(38, neware::kField)) * *mult / 1e3;
+    rec.discharge_capacity_c = static_cast<double>(r.i64(46, neware::kField)) * *mult / 1e3;
+    rec.charge_energy_j = static_cast<double>(r.i64(54, neware::kField)) * *mult / 1e3;
+    rec.discharge_energy_j = static_cast<double>(r.i64(62, neware::kField)) * *mult / 1e3;
+    CivilTime c;
+    c.year = r.u16(70, neware::kField);
+    c.month = r.u8(72, neware::kField);
+    c.day = r.u8(73, neware::kField);
+    c.hour = r.u8(74, neware::kField);
+    c.minute = r.u8(75, neware::kField);
+    c.second = r.u8(76, neware::kField);
+    if (civil_is_valid(c)) {
+      rec.has_wall = true;
+      rec.wall_ns = civil_to_ns(c);
+    }
+    d.records.push_back(rec);
+  }
+  d.notes.push_back(
+      fmt::format("{} data record(s) of {} bytes from byte {}; time in ms, dates "
+                  "to the second; current and capacity scaled by the record's "
+                  "current-range code",
+                  d.records.size(), kV29RecordSize, start));
+  if (aux > 0) {
+    d.notes.push_back(
+        fmt::format("{} auxiliary record(s) (0x65) not imported: their layout is not "
+                    "yet confirmed on a real file",
+                    aux));
+  }
+  if (other + dropped > 0) {
+    d.notes.push_back(
+        fmt::format("{} other record(s) (not data) and {} data record(s) with row "
+                    "number or status 0 skipped",
+                    other, dropped));
+  }
+  return d;
+}
+
+// ---- version 130 ---------------------------------------------------------------------------
+
+// Walks fixed-size records from byte 1024 up to the 0x81 footer; a record cut by the end of
+// the file, or (BTS 9.1, where every file seen has one) a missing footer, means truncation.
+template <typename Fn>
+void walk_v130(const Bytes& b, size_t record_size, bool footer_required, Fn&& on_record) {
+  size_t off = kV130DataStart, number = 0;
+  while (true) {
+    if (off == b.size() && !footer_required) return;
+    if (off >= b.size()) {
+      b.fail(
+          fmt::format("no end-of-data marker (0x81) after the last record (byte {}); the file is "
+                      "truncated",
+                      off));
+    }
+    if (b.u8(off, "a v130 record") == kV130Footer) return;
+    if (record_size > b.size() - off) {
+      b.fail(fmt::format("the file ends inside record {} at byte {} ({} of {} bytes); it is truncated",
+                         number + 1, off, b.size() - off, record_size));
+    }
+    ++number;
+    on_record(b.slice(off, record_size, "a v130 record"), number, off);
+    off += record_size;
+  }
+}
+
+Decoded read_v130(const Bytes& b) {
+  Decoded d;
+  d.format = "neware-nda";
+  d.wall_naive = false;
+  d.wall_what = "the Unix time";
+  add_version_note(b, 130, d);
+  const std::string bts = b.c_string(kBtsVersionOffset, 40);
+  if (!bts.empty() && bts.front() >= '0' && bts.front() <= '9')
+    d.notes.back() += fmt::format(", BTS {}", bts);
+  if (b.size() < kV130DataStart + 2) {
+    b.fail(
+        fmt::format("the file has {} bytes; a version 130 file has its records from byte {}, so "
+                    "it is truncated",
+                    b.size(), kV130DataStart));
+  }
+  size_t other = 0, dropped = 0;
+  if (b.u8(kV130DataStart, "the first record") == 0x55) {
+    // BTS 9.1: record length = distance to the next occurrence of the first two bytes.
+    const std::string_view lead = b.view().substr(kV130DataStart, 2);
+    const size_t next = b.view().find(lead, kV130DataStart + 1);
+    if (next == std::string_view::npos) {
+      b.fail(
+          "cannot find a second record after byte 1024 (records repeat their first two "
+          "bytes); the file is truncated or corrupt");
+    }
+    const size_t length = next - kV130DataStart;
+    if (length < kV130MinRecord || length > kV130MaxRecord) {
+      b.fail(fmt::format("the records would be {} bytes long (expected {} to {}); the file is corrupt",
+                         length, kV130MinRecord, kV130MaxRecord));
+    }
+    const bool has_temperature = length == kV130TemperatureRecord;
+    neware::AuxSeries temperature{"temperature_aux1", "degC", "temperature (auxiliary channel 1)", {}};
+    walk_v130(b, length, true, [&](const Bytes& r, size_t number, size_t off) {
+      if (r.u8(0, "kind") != 0x55) {
+        ++other;
+        return;
+      }
+      const auto what = [&] { return record_what(number, off); };
+      Record rec;
+      rec.index = r.u32(8, neware::kField);
+      if (rec.index == 0) {
+        ++dropped;
+        return;
+      }
+      rec.step_index = r.u8(2, neware::kField);
+      rec.step_key = static_cast<uint64_t>(rec.step_index);
+      rec.status = r.u8(3, neware::kField);
+      const uint32_t time_ns_part = r.u32(16, neware::kField);
+      const uint32_t unix_ns_part = r.u32(48, neware::kField);
+      if (time_ns_part >= 1'000'000'000u || unix_ns_part >= 1'000'000'000u) {
+        b.fail(fmt::format("{} has a nanosecond field of 1 s or more; the file is corrupt", what()));
+      }
+      rec.time_ns = static_cast<int64_t>(r.u32(12, neware::kField)) * kNsPerS + time_ns_part;
+      rec.current_a = r.f32(20, neware::kField) / 1e3;
+      rec.voltage_v = r.f32(24, neware::kField);
+      // Capacity (mAs) and energy (mWs) carry the direction in their sign: + charge, - discharge.
+      const double cap_c = r.f32(28, neware::kField) / 1e3;
+      const double energy_j = r.f32(32, neware::kField) / 1e3;
+      rec.charge_capacity_c = cap_c > 0 ? cap_c : 0.0;
+      rec.discharge_capacity_c = cap_c < 0 ? -cap_c : 0.0;
+      rec.charge_energy_j = energy_j > 0 ? energy_j : 0.0;
+      rec.discharge_energy_j = energy_j < 0 ? -energy_j : 0.0;
+      rec.cycle = static_cast<int64_t>(r.u32(36, neware::kField)) + 1;
+      rec.has_wall = true;
+      rec.wall_ns = static_cast<int64_t>(r.u32(44, neware::kField)) * kNsPerS + unix_ns_part;
+      if (has_temperature) temperature.by_index.emplace_back(rec.index, r.f32(52, neware::kField));
+      d.records.push_back(rec);
+    });
+    if (has_temperature) d.aux.push_back(std::move(temperature));
+    d.notes.push_back(fmt::format("BTS 9.1 layout: {} data record(s) of {} bytes from byte {}{}",
+                                  d.records.size(), length, kV130DataStart,
+                                  has_temperature ? ", each with auxiliary temperature 1" : ""));
+  } else {
+    // BTS 9.0: 88-byte records; data records repeat the first 6 bytes of the first one.
+    const std::string_view signature = b.view().substr(kV130DataStart, 6);
+    size_t aux = 0;
+    walk_v130(b, kBts90RecordSize, false, [&](const Bytes& r, size_t number, size_t off) {
+      if (r.view().substr(0, 5) == std::string_view("\0\0\0\0\x65", 5)) {
+        ++aux;
+        return;
+      }
+      if (r.view().substr(0, 6) != signature) {
+        ++other;
+        return;
+      }
+      const auto what = [&] { return record_what(number, off); };
+      Record rec;
+      rec.index = r.u32(16, neware::kField);
+      if (rec.index == 0) {
+        ++dropped;
+        return;
+      }
+      rec.step_index = r.u8(9, neware::kField);
+      rec.step_key = static_cast<uint64_t>(rec.step_index);
+      rec.status = r.u8(10, neware::kField);
+      rec.time_ns =
+          neware::checked_time_ns(b, static_cast<long double>(r.u64(28, neware::kField)), 1e3L, what);
+      rec.voltage_v = r.f32(36, neware::kField);
+      rec.current_a = r.f32(40, neware::kField) / 1e3;
+      // mAs / mWs -> C / J; some files store discharge negative, so magnitudes are kept.
+      rec.charge_capacity_c = std::fabs(r.f32(52, neware::kField) / 1e3);
+      rec.charge_energy_j = std::fabs(r.f32(56, neware::kField) / 1e3);
+      rec.discharge_capacity_c = std::fabs(r.f32(60, neware::kField) / 1e3);
+      rec.discharge_energy_j = std::fabs(r.f32(64, neware::kField) / 1e3);
+      const uint64_t unix_us = r.u64(68, neware::kField);
+      if (unix_us > 0 && unix_us < 9'000'000'000'000'000ull) {
+        rec.has_wall = true;
+        rec.wall_ns = static_cast<int64_t>(unix_us) * 1000;
+      }
+      d.records.push_back(rec);
+    });
+    d.has_cycle = false;
+    d.notes.push_back(
+        fmt::format("BTS 9.0 layout ({}-byte records; taken from NewareNDA's "
+                    "description, not yet checked on a file here): {} data "
+                    "record(s); no cycle number stored",
+                    kBts90RecordSize, d.records.size()));
+    if (aux > 0) {
+      d.notes.push_back(
+          fmt::format("{} auxiliary record(s) not imported: their layout is not yet "
+                      "confirmed on a real file",
+                      aux));
+    }
+  }
+  if (other + dropped > 0) {
+    d.notes.push_back(
+        fmt::format("{} other record(s) (not data) and {} data record(s) with row "
+                    "number 0 skipped",
+                    other, dropped));
+  }
+  return d;
+}
+
+}  // namespace
+
+bool looks_like_neware_nda(std::string_view bytes) { return bytes.substr(0, kMagic.size()) == kMagic; }
+
+ImportResult read_neware_nda(std::string_view bytes, const ImportOptions& options, TimeContext& times) {
+  const Bytes b(bytes, times.file());
+  if (!looks_like_neware_nda(bytes)) b.fail("not a Neware .nda file: it does not start with 'NEWARE'");
+  if (options.kind != Kind::Cycler) {
+    b.fail("this is a Neware battery-cycler file; import it as cycler, not as ms or strain");
+  }
+  const uint8_t version = b.u8(kVersionOffset, "the version byte of the .nda header");
+  Decoded d;
+  if (version == 29) {
+    d = read_v29(b);
+  } else if (version == 130) {
+    d = read_v130(b);
+  } else {
+    b.fail(fmt::format(".nda version {} (byte 14) is not supported; versions 29 and 130 are", version));
+  }
+  return neware::assemble(std::move(d), options, times);
+}
+
+}  // namespace opsync::import
