@@ -26,5 +26,13 @@ TEST(ImportDispatch, BiologicMprByContent) {
   EXPECT_EQ(r.rows, 2533u);
 }
 
+TEST(ImportDispatch, NewareByContent) {
+  OPSYNC_REQUIRE_FIXTURES();
+  EXPECT_EQ(import_renamed("cycler/neware_v29.nda", "a.txt").format, "neware-nda");
+  EXPECT_EQ(import_renamed("cycler/neware_v130.nda", "b.res").format, "neware-nda");
+  EXPECT_EQ(import_renamed("cycler/neware_ccv_v5.ndax", "c.zip").format, "neware-ndax");
+  EXPECT_EQ(import_renamed("cycler/neware_m50t_v17.ndax", "d.nda").format, "neware-ndax");
+}
+
 }  // namespace
 }  // namespace opsync::import

@@ -7,6 +7,8 @@
 
 #include "import/biologic_mpr.h"
 #include "import/import_types.h"
+#include "import/neware_nda.h"
+#include "import/neware_ndax.h"
 #include "import/readers.h"
 #include "import/text_file.h"
 #include "import/time_context.h"
@@ -38,6 +40,8 @@ ImportResult import_file(const std::string& path, const ImportOptions& options) 
   TimeContext times(options, path);  // bad --tz / --start fail before any reading
   const std::string head = read_head(path, 64);
   if (looks_like_biologic_mpr(head)) return read_biologic_mpr(read_bytes(path), options, times);
+  if (looks_like_neware_nda(head)) return read_neware_nda(read_bytes(path), options, times);
+  if (looks_like_neware_ndax(head)) return read_neware_ndax(path, options, times);
   const TextFile file = read_text_file(path);
 
   ImportResult result;
