@@ -61,14 +61,20 @@ TEST(BadInput, EmptyFileAndHeaderOnly) {
 }
 
 TEST(BadInput, BinaryFile) {
-  const std::string bytes("BIO-LOGIC MODULAR FILE\x1a\0\0\0", 27);
-  expect_error("cell.mpr", bytes, 0, "", "looks binary");
-  expect_error("cell2.mpr", bytes, 0, "", ".mpr/.nda/.ndax/.res readers are not in this build");
+  // A binary file with no known signature: refused, saying which binaries are read.
+  const std::string bytes("\x7f" "ELF\0\0\0\x01 some binary", 20);
+  expect_error("cell.csv", bytes, 0, "", "looks binary");
+  expect_error("cell2.csv", bytes, 0, "", "Neware .nda/.ndax and Arbin .res by their signatures");
+  expect_error("cell3.mpr", bytes, 0, "", "without EC-Lab's 'BIO-LOGIC MODULAR FILE' signature");
+  // A cut-off .mpr is read by the .mpr reader and refused as truncated.
+  expect_error("cell4.mpr", std::string("BIO-LOGIC MODULAR FILE\x1a\0\0\0", 27), 0, "", "truncated");
 }
 
-TEST(BadInput, BinaryFixtureRefused) {
+TEST(BadInput, BinaryCyclerFixtureAsMsRefused) {
   OPSYNC_REQUIRE_FIXTURES();
-  const auto e = test::import_error(opsync::test::fixture("cycler/neware_v29.nda"), {});
+  ImportOptions ms;
+  ms.kind = Kind::Ms;
+  const auto e = test::import_error(opsync::test::fixture("cycler/neware_v29.nda"), ms);
   ASSERT_TRUE(e);
   EXPECT_NE(std::string(e->what()).find("Neware"), std::string::npos) << e->what();
 }

@@ -1,5 +1,6 @@
 // import_file(): detects the format from the content (never the file name): the binary formats
 // by their magic bytes first, then the text formats, and hands the file to the matching reader.
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -26,8 +27,10 @@ std::string read_bytes(const std::string& path) {
 
 // The first bytes, enough for every binary format's magic.
 std::string read_head(const std::string& path, std::size_t n) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw ImportError(path, 0, "", "file not found; check the path");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ImportError(path, 0, "", "cannot open the file for reading");
+  if (!in) throw ImportError(path, 0, "", "cannot open the file for reading (permissions?)");
   std::string head(n, '\0');
   in.read(head.data(), static_cast<std::streamsize>(n));
   head.resize(static_cast<std::size_t>(in.gcount()));

@@ -66,12 +66,14 @@ std::string binary_hint(const std::string& path, std::string_view bytes) {
   std::transform(ext.begin(), ext.end(), ext.begin(), [](char c) {
     return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   });
-  if (ext == ".mpr" || bytes.substr(0, 10) == "BIO-LOGIC ")
-    return "BioLogic .mpr: export it as text (.mpt) from EC-Lab and import that";
-  if (ext == ".res") return "Arbin .res: export it as CSV from MITS/Data Watcher and import that";
-  if (ext == ".nda" || ext == ".ndax")
-    return "Neware .nda/.ndax: export it as CSV from BTS and import that";
-  return "export the data as delimited text from the instrument software";
+  // The binary readers (.mpr, .nda, .ndax, .res) are chosen by signature before text decoding;
+  // a binary file that reaches here has none of their signatures.
+  (void)bytes;
+  if (ext == ".mpr") return "named .mpr but without EC-Lab's 'BIO-LOGIC MODULAR FILE' signature: damaged, or not an EC-Lab file";
+  if (ext == ".res") return "named .res but not a Jet/Access database: damaged, or not an Arbin results file";
+  if (ext == ".nda" || ext == ".ndax") return "named like a Neware file but without its 'NEWARE' or zip signature: damaged?";
+  return "opsync reads BioLogic .mpr, Neware .nda/.ndax and Arbin .res by their signatures and this file has none; "
+         "export the data as delimited text from the instrument software";
 }
 
 }  // namespace
@@ -200,8 +202,7 @@ TextFile read_text_file(const std::string& path) {
     const size_t nul = bytes.find('\0');
     if (nul != std::string::npos) {
       throw ImportError(path, 0, "",
-                        fmt::format("looks binary (NUL byte at offset {}), not delimited text; "
-                                    ".mpr/.nda/.ndax/.res readers are not in this build: {}",
+                        fmt::format("looks binary (NUL byte at offset {}), not delimited text: {}",
                                     nul, binary_hint(path, bytes)));
     }
   }
