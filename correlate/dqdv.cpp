@@ -30,14 +30,20 @@ bool against(double prev, double cur, Direction dir) {
 
 }  // namespace
 
-std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Direction dir) {
+std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Direction dir, double tolerance_v) {
   std::vector<RowRange> out;
   if (voltage_v.empty()) return out;
   std::size_t begin = 0;
+  double extreme = voltage_v[0];  // running max on charge, min on discharge
   for (std::size_t i = 1; i < voltage_v.size(); ++i) {
-    if (against(voltage_v[i - 1], voltage_v[i], dir)) {
+    const double v = voltage_v[i];
+    const bool turned = dir == Direction::charge ? v < extreme - tolerance_v : v > extreme + tolerance_v;
+    if (turned || (tolerance_v == 0 && against(voltage_v[i - 1], v, dir))) {
       out.push_back({begin, i});
       begin = i;
+      extreme = v;
+    } else {
+      extreme = dir == Direction::charge ? std::max(extreme, v) : std::min(extreme, v);
     }
   }
   out.push_back({begin, voltage_v.size()});
@@ -104,16 +110,23 @@ DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> 
                      const DqdvOptions& opt) {
   check_options(opt);
   if (voltage_v.size() != charge_c.size()) throw InputError("dQ/dV: voltage and capacity differ in length");
-  // Drop rows at a repeated voltage, keeping the last (time order), then make voltage ascending.
+  // The voltage coordinate is the running extreme (max on charge): a row that dips back by noise
+  // (within the piece's tolerance) counts at the extreme, like rows at a repeated voltage, which
+  // keep the last capacity (time order). Then make voltage ascending.
   std::vector<double> x, q;
+  double extreme = voltage_v.empty() ? 0.0 : voltage_v[0];
   for (std::size_t i = 0; i < voltage_v.size(); ++i) {
-    if (i > 0 && against(voltage_v[i - 1], voltage_v[i], dir)) {
-      throw InputError(fmt::format("dQ/dV: voltage turns back at row {} of the piece; split with monotone_pieces", i));
+    if (i > 0 && against(extreme, voltage_v[i], dir) &&
+        std::abs(voltage_v[i] - extreme) > opt.turn_back_tolerance_v) {
+      throw InputError(fmt::format("dQ/dV: voltage turns back at row {} of the piece by more than the {} V tolerance; "
+                                   "split with monotone_pieces",
+                                   i, opt.turn_back_tolerance_v));
     }
-    if (!x.empty() && voltage_v[i] == x.back()) {
+    if (i == 0 || !against(extreme, voltage_v[i], dir)) extreme = voltage_v[i];
+    if (!x.empty() && extreme == x.back()) {
       q.back() = charge_c[i];
     } else {
-      x.push_back(voltage_v[i]);
+      x.push_back(extreme);
       q.push_back(charge_c[i]);
     }
   }
@@ -158,6 +171,7 @@ DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> 
   c.method.active_mass_g = opt.active_mass_g;
   c.method.min_peak_fraction = opt.min_peak_fraction;
   c.method.rest_current_a = opt.half_cycles.rest_current_a;
+  c.method.turn_back_tolerance_v = opt.turn_back_tolerance_v;
   return c;
 }
 
@@ -176,7 +190,7 @@ std::vector<DqdvCurve> dqdv(const CyclerRecord& rec, const DqdvOptions& opt) {
       q = integrate_charge_c(std::span(rec.t_ns.data() + hc.begin, hc.end - hc.begin),
                              std::span(rec.current_a.data() + hc.begin, hc.end - hc.begin));
     }
-    const auto pieces = monotone_pieces(v, hc.direction);
+    const auto pieces = monotone_pieces(v, hc.direction, opt.turn_back_tolerance_v);
     std::vector<std::size_t> chosen;
     if (opt.pieces == PieceChoice::longest) {
       std::size_t best = 0;

@@ -4,11 +4,13 @@
 // convolution; peaks found with position, height and FWHM. The two tools agree on peak voltages but
 // not on heights, so every parameter used travels with the result (DqdvMethod).
 //
-// A voltage that turns back inside a half-cycle (relaxation, a pulse, noise) is never sorted: the
+// A voltage that turns back inside a half-cycle (relaxation, a pulse) is never sorted: the
 // half-cycle is cut where the voltage moves against the direction of the half-cycle (falls on charge,
-// rises on discharge), and either the longest piece (by voltage span; the default: it is the one
-// that covers the redox features) or each piece is analysed. Rows at equal voltage inside a piece
-// keep the capacity of the last of them (the cell sat at that voltage while the charge passed).
+// rises on discharge) by more than a tolerance (5 mV; real records dip by noise and digitisation
+// all the time), and either the longest piece (by voltage span; the default: it is the one that
+// covers the redox features) or each piece is analysed. Inside a piece the voltage coordinate is
+// the running extreme: rows at or just below it (within the tolerance) keep the capacity of the last
+// of them (the cell sat at that voltage while the charge passed).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +30,9 @@ struct DqdvOptions {
   double fwhm_v = 10e-3;          // Gaussian smoothing FWHM; 0 = no smoothing
   double active_mass_g = 0;       // > 0: output in mAh/g/V instead of mAh/V
   PieceChoice pieces = PieceChoice::longest;
+  // A voltage that falls back (on charge) by more than this below its running maximum cuts the
+  // half-cycle; smaller dips are noise and count at the running maximum. 0 = cut at any reversal.
+  double turn_back_tolerance_v = 5e-3;
   double min_peak_fraction = 0.05;  // peaks below this fraction of the curve's largest value are noise
   HalfCycleOptions half_cycles{};
 };
@@ -44,6 +49,7 @@ struct DqdvMethod {
   double active_mass_g = 0;
   double min_peak_fraction = 0;
   double rest_current_a = 0;
+  double turn_back_tolerance_v = 0;
 };
 
 // Peak of |dQ/dV| (discharge curves are negative: Q passed grows while V falls); height keeps the sign.
@@ -69,7 +75,9 @@ struct RowRange {
   std::size_t begin = 0;
   std::size_t end = 0;
 };
-std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Direction dir);
+// A piece ends where the voltage moves against `dir` by more than tolerance_v from its running
+// extreme (tolerance 0: at any step against dir).
+std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Direction dir, double tolerance_v = 0);
 
 // Charge passed since the first row, positive, by trapezoid integration of |I| dt.
 std::vector<double> integrate_charge_c(std::span<const int64_t> t_ns, std::span<const double> current_a);

@@ -22,6 +22,7 @@ struct DqdvArgs {
   bool each_piece = false;
   double rest_current_a = 1e-6;
   double min_peak_fraction = 0.05;
+  double turn_back_mv = 5;
 };
 
 struct GittArgs {

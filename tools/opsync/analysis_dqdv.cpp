@@ -19,6 +19,10 @@ void add_dqdv_options(CLI::App& cmd, DqdvArgs& a) {
                  "Capacity source: auto (the cycler's column when recorded, else integrated), column, integrated")
       ->check(CLI::IsMember({"auto", "column", "integrated"}))
       ->capture_default_str();
+  cmd.add_option("--turn-back-mv", a.turn_back_mv,
+                 "A voltage falling back (on charge) by more than this cuts the half-cycle; smaller dips are noise, mV")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd.add_flag("--each-piece", a.each_piece,
                "Analyse every monotone piece of a half-cycle (default: only the longest by voltage span)");
   cmd.add_option("--rest-current-a", a.rest_current_a, "|I| below this is rest, A")
@@ -44,6 +48,7 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
   opt.pieces = a.each_piece ? correlate::PieceChoice::each : correlate::PieceChoice::longest;
   opt.min_peak_fraction = a.min_peak_fraction;
   opt.half_cycles.rest_current_a = a.rest_current_a;
+  opt.turn_back_tolerance_v = a.turn_back_mv * 1e-3;
   const std::vector<correlate::DqdvCurve> curves = correlate::dqdv(rec, opt);
   if (curves.empty()) {
     throw std::runtime_error(fmt::format(
@@ -88,7 +93,8 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
             {"fwhm_v", m.fwhm_v},
             {"active_mass_g", a.mass_g},
             {"min_peak_fraction", m.min_peak_fraction},
-            {"rest_current_a", m.rest_current_a}}}};
+            {"rest_current_a", m.rest_current_a},
+            {"turn_back_tolerance_v", m.turn_back_tolerance_v}}}};
 }
 
 void print_dqdv(const nlohmann::json& j) {
