@@ -34,5 +34,12 @@ TEST(ImportDispatch, NewareByContent) {
   EXPECT_EQ(import_renamed("cycler/neware_m50t_v17.ndax", "d.nda").format, "neware-ndax");
 }
 
+TEST(ImportDispatch, ArbinResByContent) {
+  OPSYNC_REQUIRE_FIXTURES();
+  const ImportResult r = import_renamed("cycler/arbin_5cycles_cathode.res", "e.mdb.txt");
+  EXPECT_EQ(r.format, "arbin-res");
+  EXPECT_EQ(r.rows, 2150u);
+}
+
 }  // namespace
 }  // namespace opsync::import

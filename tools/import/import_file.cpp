@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "import/arbin_res.h"
 #include "import/biologic_mpr.h"
 #include "import/import_types.h"
 #include "import/neware_nda.h"
@@ -45,6 +46,7 @@ ImportResult import_file(const std::string& path, const ImportOptions& options) 
   if (looks_like_biologic_mpr(head)) return read_biologic_mpr(read_bytes(path), options, times);
   if (looks_like_neware_nda(head)) return read_neware_nda(read_bytes(path), options, times);
   if (looks_like_neware_ndax(head)) return read_neware_ndax(path, options, times);
+  if (looks_like_arbin_res(head)) return read_arbin_res(path, options, times);
   const TextFile file = read_text_file(path);
 
   ImportResult result;
