@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "correlate/dqdv.h"
+#include "correlate/gitt.h"
 #include "correlate/half_cycles.h"
 #include "import/import_types.h"
 #include "support/fixtures.h"
@@ -64,4 +65,37 @@ TEST(CorrelateFixtures, BiologicC24DqdvPeaksMatchNavani) {
   const double charge_peak = main_peak_v(curves[1]);
   EXPECT_GT(charge_peak, 3.6634 - 5e-3);
   EXPECT_LT(charge_peak, 3.6792 + 5e-3);
+}
+
+TEST(CorrelateFixtures, ArbinGittPulsesMatchOracles) {
+  OPSYNC_REQUIRE_FIXTURES();
+  const oc::CyclerRecord rec = load("cycler/arbin_gitt_fullcell.res");
+  oc::GittOptions opt;
+  opt.radius_cm = 5e-4;  // any geometry: D is not in ORACLES, the pulse bookkeeping is
+  const oc::GittResult r = oc::analyze_gitt(rec, opt);
+  // ORACLES: pulse = |I| >= 0.5 max|I| = 0.000362724 A; 183 pulses, 92 positive, 91 negative.
+  EXPECT_NEAR(r.method.pulse_current_a, 0.000362724, 1e-9);
+  ASSERT_EQ(r.pulses.size(), 183u);
+  EXPECT_EQ(std::count_if(r.pulses.begin(), r.pulses.end(), [](const oc::GittPulse& p) { return p.current_a > 0; }), 92);
+  std::vector<double> tau;
+  for (const auto& p : r.pulses) tau.push_back(p.tau_s);
+  std::nth_element(tau.begin(), tau.begin() + 91, tau.end());
+  EXPECT_NEAR(tau[91], 180.006688, 1e-4);  // median pulse duration
+  EXPECT_NEAR(*std::min_element(tau.begin(), tau.end()), 148.604204, 1e-4);
+  // First three pulses: start (Test_Time minus the first row's 30.0007386 s), duration, dEt = V_last - V_first,
+  // charge passed (trapezoid, Ah -> mAh).
+  const double t_first_row_s = 30.0007386;
+  const struct {
+    double t_first_s, duration_s, v_first, v_last, charge_ah;
+  } want[] = {{21600.0595, 180.006677, 3.4946275, 3.5446861, 3.62336141e-05},
+              {22680.0852, 180.006641, 3.5044551, 3.5508282, 3.62339325e-05},
+              {23760.11, 180.00722, 3.5130539, 3.5578916, 3.62366477e-05}};
+  for (int i = 0; i < 3; ++i) {
+    const oc::GittPulse& p = r.pulses[static_cast<size_t>(i)];
+    EXPECT_NEAR(p.t_start_s, want[i].t_first_s - t_first_row_s, 1e-3) << i;
+    EXPECT_NEAR(p.tau_s, want[i].duration_s, 1e-5) << i;
+    EXPECT_NEAR(p.dEt_v, want[i].v_last - want[i].v_first, 1e-6) << i;
+    EXPECT_NEAR(p.capacity_mah, want[i].charge_ah * 1e3, 1e-5 * want[i].charge_ah * 1e3) << i;
+    EXPECT_GT(p.current_a, 0) << i;
+  }
 }
