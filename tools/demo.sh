@@ -43,3 +43,18 @@ echo "== the scenario's truth (what the correlator must recover): $out/truth.jso
 awk '/"(o2_onset|co2_onset|strain_turnover)": \{/ { name = $1; gsub(/[":]/, "", name) }
      /^  \}/ { name = "" }
      name != "" && /"voltage_v"/ { v = $2; gsub(/,/, "", v); printf "  %-16s at %.3f V\n", name, v }' "$out/truth.json"
+echo
+echo "== the correlator on the recorded session: opsync report (tables, $out/report/report.json, figures)"
+"$opsync" report --db "$out/station.db" "$session" --out "$out/report"
+echo
+echo "== recovered vs truth"
+python3 - "$out/report/report.json" "$out/truth.json" <<'PY'
+import json, sys
+rep, truth = (json.load(open(p)) for p in sys.argv[1:3])
+gas = {g["name"]: g for g in rep["onset"]["gases"]}
+rows = [("O2 onset", gas["O2"]["onset_voltage_v"], truth["o2_onset"]["voltage_v"]),
+        ("CO2 onset", gas["CO2"]["onset_voltage_v"], truth["co2_onset"]["voltage_v"]),
+        ("strain turnover", rep["align"]["strain_turnover_voltage_v"], truth["strain_turnover"]["voltage_v"])]
+for name, got, want in rows:
+    print(f"  {name:<16} recovered {got:.4f} V   truth {want:.4f} V   error {1e3 * (got - want):+.1f} mV")
+PY
