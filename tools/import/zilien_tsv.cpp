@@ -234,6 +234,14 @@ ImportResult read_zilien_tsv(const TextFile& file, const ImportOptions& options,
     const std::string_view line = file.line(li);
     if (trim(line).empty()) continue;
     split_fields(line, '\t', fields);
+    // Zilien writes every row at the full width (NaN where a series has ended): a shorter row is
+    // a cut file, even where the cut falls in columns this reader does not use.
+    if (fields.size() < headers.size()) {
+      throw ImportError(path, li + 1, "",
+                        fmt::format("row has {} of the {} tab-separated fields of the header: the file looks "
+                                    "truncated or damaged",
+                                    fields.size(), headers.size()));
+    }
     for (MassSeries& m : masses) {
       if (row >= m.count) continue;
       const size_t tc = m.series->first, vc = tc + 1;
