@@ -1,8 +1,31 @@
 // The bridge protocol engine; see bridge_core.h.
 #include "bridge_core.h"
 
+#include <cstring>
+
 namespace opsync::fw {
 namespace {
+
+// The integer in an enum field nanopb decoded. proto3 enums are open: nanopb stores whatever
+// number arrived, and reading a number outside the enum's range through the enum type is
+// undefined behaviour in C++, so the bytes are read as an unsigned integer of the same size.
+template <typename E>
+uint32_t enum_value(const E& field) {
+  static_assert(sizeof(E) == 1 || sizeof(E) == 2 || sizeof(E) == 4);
+  if constexpr (sizeof(E) == 1) {
+    uint8_t v;
+    std::memcpy(&v, &field, 1);
+    return v;
+  } else if constexpr (sizeof(E) == 2) {
+    uint16_t v;
+    std::memcpy(&v, &field, 2);
+    return v;
+  } else {
+    uint32_t v;
+    std::memcpy(&v, &field, 4);
+    return v;
+  }
+}
 
 // Copies text into a fixed char array, always terminated.
 template <size_t N>
@@ -143,8 +166,8 @@ void BridgeCore::handle_configure(const opsync_bridge_Configure& c) {
   config.debounce_us = c.debounce_us;
   config.holdoff_us = c.holdoff_us;
   for (pb_size_t i = 0; i < c.polarity_count && i < kInputCount; ++i) {
-    const int p = static_cast<int>(c.polarity[i]);
-    if (p < 0 || p > static_cast<int>(Polarity::both)) {
+    const uint32_t p = enum_value(c.polarity[i]);
+    if (p > static_cast<uint32_t>(Polarity::both)) {
       queue_error(opsync_bridge_ErrorCode_ERROR_CODE_BAD_CONFIG, "unknown polarity");
       return;
     }
@@ -160,6 +183,8 @@ void BridgeCore::queue_error(uint8_t code, const char* detail) {
 // ---- sending ----
 
 void BridgeCore::transmit() {
+  // A sync reply that waited for the UART gets a fresh t3 before its first byte leaves.
+  if (tx_is_sync_ && tx_pos_ == 0 && tx_len_ != 0) load_sync_reply(tx_sync_);
   for (;;) {
     while (tx_pos_ < tx_len_) {
       if (!port_.uart_write(tx_[tx_pos_])) return;
@@ -174,9 +199,23 @@ bool BridgeCore::load_frame(const Envelope& envelope) {
   size_t size = 0;
   tx_pos_ = 0;
   tx_len_ = 0;
+  tx_is_sync_ = false;
   if (!envelope_encode(envelope, payload, sizeof payload, &size)) return false;
   tx_len_ = frame_encode(payload, size, tx_, sizeof tx_);
   return tx_len_ != 0;
+}
+
+bool BridgeCore::load_sync_reply(const PendingSync& s) {
+  Envelope e = opsync_bridge_Envelope_init_zero;
+  e.which_body = opsync_bridge_Envelope_sync_reply_tag;
+  e.body.sync_reply.seq = s.seq;
+  e.body.sync_reply.t1_host_ns = s.t1_host_ns;
+  e.body.sync_reply.t2_tick = s.t2_tick;
+  e.body.sync_reply.t3_tick = ticks_.now();  // last: nothing but encoding between this and the wire
+  if (!load_frame(e)) return false;
+  tx_is_sync_ = true;
+  tx_sync_ = s;
+  return true;
 }
 
 void BridgeCore::fill_counters(opsync_bridge_Counters* out) {
@@ -193,12 +232,7 @@ bool BridgeCore::next_frame() {
     const PendingSync s = sync_[0];
     for (uint8_t i = 1; i < sync_count_; ++i) sync_[i - 1] = sync_[i];
     --sync_count_;
-    e.which_body = opsync_bridge_Envelope_sync_reply_tag;
-    e.body.sync_reply.seq = s.seq;
-    e.body.sync_reply.t1_host_ns = s.t1_host_ns;
-    e.body.sync_reply.t2_tick = s.t2_tick;
-    e.body.sync_reply.t3_tick = ticks_.now();  // last: nothing but encoding between this and the wire
-    return load_frame(e);
+    return load_sync_reply(s);
   }
 
   if (hello_pending_) {

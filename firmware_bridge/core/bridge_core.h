@@ -4,8 +4,9 @@
 //    port; edges go into the SPSC ring (edge_capture.h). Bounded work, never blocks.
 //  - poll(): one pass of the main loop. Decodes host frames (sync ping, configure, start/stop,
 //    reset counters, status request), and sends one frame after another as the UART takes
-//    bytes: sync replies first (t3 is latched as the reply is encoded, just before its first
-//    byte leaves), then Hello, Status, errors, heartbeats, edges.
+//    bytes: sync replies first (t3 is latched as the reply is encoded, and again if the UART
+//    did not take its first byte at once, so it is the tick just before the reply leaves), then
+//    Hello, Status, errors, heartbeats, edges.
 // No heap, no exceptions, no RTTI; every buffer is a member, sized by nanopb's Envelope bound.
 //
 // Hello goes out at start(), on host_connected() (a port that can tell, e.g. USB DTR), and when
@@ -82,6 +83,8 @@ class BridgeCore {
   // Encodes the most urgent pending message into tx_; false when there is nothing to send.
   bool next_frame();
   bool load_frame(const Envelope& envelope);
+  // Encodes the reply to s with t3 = now: again before its first byte if the UART was busy.
+  bool load_sync_reply(const PendingSync& s);
   void fill_counters(opsync_bridge_Counters* out);
   uint64_t ms_to_ticks(uint32_t ms) const;
 
@@ -108,6 +111,8 @@ class BridgeCore {
   uint8_t tx_[kMaxFrameBytes] = {};
   size_t tx_len_ = 0;
   size_t tx_pos_ = 0;
+  bool tx_is_sync_ = false;  // tx_ holds a sync reply (then tx_sync_ is what it answers)
+  PendingSync tx_sync_ = {};
 };
 
 }  // namespace opsync::fw
