@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -132,6 +133,10 @@ int run(const Args& a) {
                  a.drift_ppm, a.jitter_us);
   }
 
+  // Wake on time: Linux lets a timed wait run up to 50 us late by default (timer slack), and
+  // frames leave when their link delay is due, so the slack would lengthen the device-to-host
+  // leg only and bias the daemon's clock fit by half of it.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const int64_t end_ns = a.duration_s > 0 ? start_ns + static_cast<int64_t>(a.duration_s * 1e9) : kNever;
@@ -161,10 +166,13 @@ int run(const Args& a) {
     ppoll(&pfd, 1, &timeout, nullptr);
   }
 
-  // Everything the core still holds goes out, then the truth is complete.
+  // Everything the core still holds goes out (frames still crossing the link too), then the
+  // truth is complete.
   const int64_t now_ns = clock->now_ns();
   port.run_interrupts(now_ns);
   core.poll();
+  const std::vector<uint8_t> rest = port.to_host(kNever);
+  if (!rest.empty()) pty.write(rest);
   port.flush_truth();
   truth.flush();
   if (!a.quiet) {
