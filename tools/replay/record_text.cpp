@@ -22,7 +22,7 @@ std::string render_records(store::StoreReader& reader, store::SessionId session,
   for (const auto& s : reader.sessions()) {
     if (s.id == session) {
       t0 = s.started_ns;
-      out += fmt::format("session {} {}\n", quote(s.name), s.started_ns);
+      out += fmt::format("session {}\n", s.started_ns);
     }
   }
   const auto sources = reader.sources(session);

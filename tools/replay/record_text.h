@@ -3,7 +3,7 @@
 // diffable, exact (values with 17 significant digits, times in ns).
 //
 //   opsync-records 1
-//   session "NAME" STARTED_NS          times below are ns after STARTED_NS
+//   session STARTED_NS                 times below are ns after it
 //   source "NAME" "KIND"
 //   channel "NAME" "UNIT"
 //    +T VALUE                          samples, by time then arrival

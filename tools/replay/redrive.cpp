@@ -101,9 +101,11 @@ struct VersionedConfig {
 
 class SourceRedriver {
  public:
-  SourceRedriver(const SourceInfo& info, const std::vector<VersionedConfig>& configs, store::StoreWriter& writer,
-                 store::SessionId session, store::SourceId source, SourceReplayStats& stats)
-      : info_(info), configs_(configs), writer_(writer), source_(source), stats_(stats),
+  using Factory = std::function<std::unique_ptr<daemon::Driver>(const daemon::SourceConfig&)>;
+  SourceRedriver(const SourceInfo& info, const std::vector<VersionedConfig>& configs, const Factory& factory,
+                 store::StoreWriter& writer, store::SessionId session, store::SourceId source,
+                 SourceReplayStats& stats)
+      : info_(info), configs_(configs), factory_(factory), writer_(writer), source_(source), stats_(stats),
         host_(writer, session, source, stats) {}
 
   void step(const Step& s) {
@@ -207,7 +209,7 @@ class SourceRedriver {
     const daemon::SourceConfig* sc = config_at(t_ns);
     if (!sc) return;  // not configured in this run of the daemon
     try {
-      driver_ = daemon::make_driver(*sc);
+      driver_ = factory_ ? factory_(*sc) : daemon::make_driver(*sc);
     } catch (const std::exception& e) {
       throw ReplayError(fmt::format("source '{}': its recorded configuration does not build a driver today: {}",
                                     info_.name, e.what()));
@@ -254,6 +256,7 @@ class SourceRedriver {
 
   const SourceInfo& info_;
   const std::vector<VersionedConfig>& configs_;
+  const Factory& factory_;
   store::StoreWriter& writer_;
   store::SourceId source_;
   SourceReplayStats& stats_;
@@ -364,7 +367,7 @@ RedriveResult redrive(ReplayInput& input, const RedriveOptions& options) {
   auto last_progress = Clock::now();
   for (size_t i = 0; i < input.sources.size(); ++i) {
     if (!result.sources[i].replayed) continue;
-    SourceRedriver driver(input.sources[i], versions, writer, sid, ids[i], result.sources[i]);
+    SourceRedriver driver(input.sources[i], versions, options.driver_factory, writer, sid, ids[i], result.sources[i]);
     input.for_each_step(i, [&](const Step& s) {
       driver.step(s);
       if ((++done & 0xfff) == 0 && options.progress) {

@@ -25,6 +25,8 @@ struct RedriveOptions {
   // Called about every 0.25 s of wall time with the fraction done (0..1) and the source.
   std::function<void(double fraction, const std::string& source)> progress;
   std::string note;  // session note; default "replay of <origin>"
+  // Builds a source's driver; default daemon::make_driver (tests give scripted drivers).
+  std::function<std::unique_ptr<daemon::Driver>(const daemon::SourceConfig&)> driver_factory;
 };
 
 // How one source went: the recorded exchange as the driver saw it, and what it produced.
