@@ -140,7 +140,9 @@ std::string redrive_to_text(ReplayInput& input, const std::string& tag) {
 void run_replay(const ReplayArgs& a) {
   if (a.serve) {
     std::unique_ptr<ReplayInput> input = open_input(a);
-    run_serve(*input, a.config, a.serve_options);
+    ServeOptions so = a.serve_options;
+    so.session = a.into;
+    run_serve(*input, a.config, so);
     return;
   }
   std::unique_ptr<ReplayInput> input = open_input(a);
@@ -217,7 +219,9 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("session", a->session, "Session name or id in --db");
   cmd->add_option("--db", a->db, "Station database holding the recorded session");
   cmd->add_option("--capture-log", a->capture_log, "Replay a capture log (.opcap, e.g. a golden file) instead");
-  cmd->add_option("--into", a->into, "Name of the new session (default: SESSION-replay)");
+  cmd->add_option("--into", a->into,
+                  "Name of the new session (default: SESSION-replay; with --serve, the session name written into "
+                  "station.toml, default SESSION-served)");
   cmd->add_option("--out-db", a->out_db, "Write the new session into this database (default: --db)");
   cmd->add_option("--config", a->config,
                   "station.toml the session was recorded with (for sessions from before opsyncd stored it)");
