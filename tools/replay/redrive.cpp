@@ -2,6 +2,7 @@
 // calls, same times, sends checked against the recording instead of written to a link).
 #include "replay/redrive.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -384,7 +385,10 @@ RedriveResult redrive(ReplayInput& input, const RedriveOptions& options) {
     const auto& st = result.sources[i];
     result.records += st.samples + st.events + st.scans + st.clock_models;
   }
-  if (input.session.ended_ns != 0) writer.end_session(sid, input.session.ended_ns);
+  // A replay is complete when it ends, even of a session still being recorded: it is closed at
+  // the original's end, or else at its last capture.
+  writer.end_session(sid, input.session.ended_ns != 0 ? input.session.ended_ns
+                                                      : std::max(input.last_t_ns, input.session.started_ns));
   writer.flush();
   result.wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
   result.span_s = static_cast<double>(input.last_t_ns - input.first_t_ns) / 1e9;
