@@ -375,7 +375,9 @@ RedriveResult redrive(ReplayInput& input, const RedriveOptions& options) {
         const auto now = Clock::now();
         if (now - last_progress > std::chrono::milliseconds(250)) {
           last_progress = now;
-          options.progress(input.captures ? static_cast<double>(done) / static_cast<double>(input.captures) : 1.0,
+          // Steps are captures plus a few link steps: the fraction is of the captures, capped.
+          options.progress(input.captures ? std::min(1.0, static_cast<double>(done) / static_cast<double>(input.captures))
+                                          : 1.0,
                            input.sources[i].name);
         }
       }
