@@ -29,8 +29,13 @@ else()
   execute_process(COMMAND ${OPSYNC_ARM_GCC} -mcpu=cortex-m4 -mthumb -mfloat-abi=soft --specs=nano.specs
                           -print-file-name=libc_nano.a
                   OUTPUT_VARIABLE libc_nano OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  execute_process(COMMAND ${OPSYNC_ARM_GXX} -mcpu=cortex-m4 -mthumb -x c++ -std=c++20 -fsyntax-only -
+                  INPUT_FILE "${CMAKE_CURRENT_SOURCE_DIR}/cmake/arm_headers_probe.cpp"
+                  RESULT_VARIABLE headers_rc OUTPUT_QUIET ERROR_QUIET)
   if(NOT IS_ABSOLUTE "${libc_nano}")
     set(why_not "newlib for arm-none-eabi not found (Debian package libnewlib-arm-none-eabi)")
+  elseif(NOT headers_rc EQUAL 0)
+    set(why_not "C++ headers for arm-none-eabi not found (Debian package libstdc++-arm-none-eabi-dev)")
   elseif(NOT EXISTS "${OPSYNC_NANOPB_SOURCE_DIR}/pb_decode.c")
     set(why_not "nanopb runtime sources not found in ${OPSYNC_NANOPB_SOURCE_DIR} (run tools/setup.sh, or set OPSYNC_NANOPB_SOURCE_DIR)")
   endif()
