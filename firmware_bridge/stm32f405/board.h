@@ -42,4 +42,7 @@ struct BoardClocks {
 BoardClocks board_clock_init();
 const char* clock_source_name(ClockSource source);
 
+// Deepest the main stack has been since reset, in bytes (start-up paints it; startup.cpp).
+uint32_t stack_peak_bytes();
+
 }  // namespace opsync::fw::stm32

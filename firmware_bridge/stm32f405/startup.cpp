@@ -8,6 +8,7 @@
 
 extern "C" {
 extern uint32_t _stack_top;
+extern uint32_t _stack_limit;
 extern uint32_t _data_start, _data_end, _data_load;
 extern uint32_t _bss_start, _bss_end;
 extern void (*_init_array_start[])();
@@ -76,7 +77,16 @@ constexpr VectorTable make_table() {
 
 __attribute__((section(".isr_vector"), used)) const VectorTable g_vector_table = make_table();
 
+namespace {
+constexpr uint32_t kStackPaint = 0xA5A5'A5A5;
+}
+
 extern "C" void Reset_Handler() {
+  // Paint the unused stack (up to a little below the current stack pointer) for the
+  // high-water mark.
+  uint32_t* sp;
+  asm volatile("mov %0, sp" : "=r"(sp));
+  for (uint32_t* p = &_stack_limit; p < sp - 16;) *p++ = kStackPaint;
   // Word loops (the compiler may turn them into memcpy/memset, which need neither section).
   const uint32_t* from = &_data_load;
   for (uint32_t* to = &_data_start; to < &_data_end;) *to++ = *from++;
@@ -94,3 +104,13 @@ extern "C" void Default_Handler() {
   for (;;) {
   }
 }
+
+namespace opsync::fw::stm32 {
+
+uint32_t stack_peak_bytes() {
+  const uint32_t* p = &_stack_limit;
+  while (p < &_stack_top && *p == kStackPaint) ++p;
+  return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(&_stack_top) - reinterpret_cast<uintptr_t>(p));
+}
+
+}  // namespace opsync::fw::stm32

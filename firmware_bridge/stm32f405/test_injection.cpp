@@ -123,6 +123,15 @@ void TestInjection::poll() {
     put('\n');
     lost_reported_ = lost;
   }
+  if (++polls_ % 64 == 0) {
+    const uint32_t peak = stack_peak_bytes();
+    if (peak > stack_reported_) {
+      stack_reported_ = peak;
+      put("stack");
+      field("peak", peak);
+      put('\n');
+    }
+  }
 }
 
 }  // namespace opsync::fw::stm32

@@ -179,6 +179,7 @@ struct Truth {
   };
   std::vector<Inject> injects;
   std::vector<Edge> edges;
+  uint32_t stack_peak = 0;  // bytes, the largest the firmware reported
   std::vector<std::string> other;  // lines of no known kind (must stay empty)
 };
 
@@ -205,6 +206,8 @@ Truth read_truth(const fs::path& path) {
     } else if (f["kind"] == "edge" && f.count("seq") && f.count("tick")) {
       t.edges.push_back({static_cast<uint32_t>(std::stoul(f["seq"])), static_cast<uint32_t>(std::stoul(f["input"])),
                          static_cast<uint32_t>(std::stoul(f["edge"])), std::stoull(f["tick"]), f["dropped"] == "1"});
+    } else if (f["kind"] == "stack" && f.count("peak")) {
+      t.stack_peak = std::max(t.stack_peak, static_cast<uint32_t>(std::stoul(f["peak"])));
     } else if (!line.empty()) {
       t.other.push_back(line);
     }
@@ -449,6 +452,8 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
     EXPECT_EQ(e.tick, tick_of_id[expected[k]->id]) << "seq " << k << ": the capture path changed the latched tick";
     EXPECT_FALSE(e.dropped) << "seq " << k;
   }
+  EXPECT_GT(truth.stack_peak, 0u) << "no stack report";
+  EXPECT_LT(truth.stack_peak, 6144u) << "the stack came within 2 KiB of its 8 KiB";
   const uint64_t first_tick = truth.injects.front().tick;
   const uint64_t last_tick = truth.injects.back().tick;
   EXPECT_GT(last_tick >> 32, first_tick >> 32) << "the run should cross a 32-bit timer wrap";
@@ -541,8 +546,8 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
               static_cast<unsigned long long>(last_tick),
               static_cast<unsigned long long>((last_tick >> 32) - (first_tick >> 32)), steps);
   std::printf("QEMU HIL: stamp - host write time over %zu paced edges: mean %.0f us, RMS %.0f us, min %.0f us, "
-              "max %.0f us; injecting took %.1f s, the whole run %.1f s\n",
-              late_us.size(), mean, rms, lo, hi, inject_s, daemon_s);
+              "max %.0f us; injecting took %.1f s, the whole run %.1f s; firmware stack peak %u bytes\n",
+              late_us.size(), mean, rms, lo, hi, inject_s, daemon_s, truth.stack_peak);
   EXPECT_GT(lo, -5'000.0) << "an edge stamped well before it was injected";
   EXPECT_LT(hi, 30'000.0) << "an edge stamped long after it was injected";
   fs::remove_all(dir);
