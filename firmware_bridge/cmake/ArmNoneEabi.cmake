@@ -5,9 +5,8 @@ set(CMAKE_SYSTEM_PROCESSOR arm)
 set(CMAKE_C_COMPILER arm-none-eabi-gcc)
 set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
 set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
-set(CMAKE_OBJCOPY arm-none-eabi-objcopy CACHE FILEPATH "objcopy for the firmware")
-set(CMAKE_SIZE arm-none-eabi-size CACHE FILEPATH "size for the firmware")
-# No host libraries or programs: test compilations make static libraries (no start-up code yet).
+# Compiler checks build static libraries (an executable would need the start-up code). Programs
+# (nanopb_generator.py, arm-none-eabi-size) are the host's; no host library or header is used.
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
