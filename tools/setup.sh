@@ -16,7 +16,7 @@ cd "$root"
 build_dir="${BUILD_DIR:-build}"
 
 packages=(
-  build-essential cmake ninja-build pkg-config tzdata sqlite3 python3
+  build-essential cmake ninja-build pkg-config tzdata sqlite3 python3 python3-h5py
   libboost-dev libsqlite3-dev libfftw3-dev libfmt-dev libspdlog-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev

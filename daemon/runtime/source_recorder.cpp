@@ -43,9 +43,14 @@ void SourceRecorder::clock_model(const store::ClockModel& model) {
   has_clock_ = true;
 }
 
-void SourceRecorder::capture(int64_t t_ns, bool outgoing, std::span<const uint8_t> bytes) {
+void SourceRecorder::capture(int64_t t_ns, store::CaptureKind kind, std::span<const uint8_t> bytes) {
   if (!capture_ || bytes.empty()) return;
-  writer_.push(store::Capture{source_, t_ns, outgoing, std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())});
+  writer_.push(store::Capture{source_, t_ns, kind, std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())});
+}
+
+void SourceRecorder::tick(int64_t t_ns) {
+  if (!capture_) return;
+  writer_.push(store::Capture{source_, t_ns, store::CaptureKind::kTick, {}});
 }
 
 }  // namespace opsync::daemon

@@ -30,7 +30,10 @@ class SourceRecorder {
   void event(int64_t t_ns, std::string_view kind, std::string detail);
   void scan(store::Scan scan);
   void clock_model(const store::ClockModel& model);
-  void capture(int64_t t_ns, bool outgoing, std::span<const uint8_t> bytes);
+  // Raw bytes in or out (empty ones are not recorded).
+  void capture(int64_t t_ns, store::CaptureKind kind, std::span<const uint8_t> bytes);
+  // The driver's on_tick() ran at t_ns and sent nothing (docs/replay.md: why this is kept).
+  void tick(int64_t t_ns);
 
   const std::string& name() const { return name_; }
   store::SourceId source_id() const { return source_; }

@@ -61,6 +61,7 @@ void SourceRunner::on_connected(uint64_t gen, const ErrorCode& ec) {
   recorder_.event(now, "connected", config_.address_text);
   if (auto w = transport_->warning(); !w.empty()) recorder_.event(now, "link_warning", w);
   awaiting_first_data_ = disconnected_at_t_ns_ != 0;
+  call_t_ns_ = now;
   driver_->on_connect(*this, now);
   read_loop(gen);
   schedule_tick(gen);
@@ -92,7 +93,7 @@ void SourceRunner::read_loop(uint64_t gen) {
     const int64_t now = clock_.now_ns();
     last_rx_mono_ns_ = monotonic_now_ns();
     const std::span<const uint8_t> bytes(read_buf_.data(), n);
-    recorder_.capture(now, false, bytes);
+    recorder_.capture(now, store::CaptureKind::kIn, bytes);
     if (awaiting_first_data_) {
       awaiting_first_data_ = false;
       const int64_t gap_from = status_.last_data_t_ns ? status_.last_data_t_ns : disconnected_at_t_ns_;
@@ -101,6 +102,7 @@ void SourceRunner::read_loop(uint64_t gen) {
                                   disconnect_reason_));
     }
     status_.last_data_t_ns = now;
+    call_t_ns_ = now;
     driver_->on_bytes(*this, bytes, now);
     if (gen != generation_) return;  // the driver asked for a reconnect
     schedule_tick(gen);
@@ -119,7 +121,14 @@ void SourceRunner::schedule_tick(uint64_t gen) {
   tick_timer_.async_wait([this, gen](const ErrorCode& ec) {
     if (ec || gen != generation_ || status_.state != LinkState::Connected) return;
     const int64_t now = clock_.now_ns();
-    if (now >= driver_->next_deadline_ns()) driver_->on_tick(*this, now);
+    if (now >= driver_->next_deadline_ns()) {
+      call_t_ns_ = now;
+      const uint64_t sends_before = sends_;
+      driver_->on_tick(*this, now);
+      // A tick that sent something is known to a replay by the time of what it sent; one that
+      // sent nothing (a timeout, a wait that ended) is recorded on its own.
+      if (sends_ == sends_before) recorder_.tick(now);
+    }
     if (gen != generation_) return;
     schedule_tick(gen);
   });
@@ -127,7 +136,8 @@ void SourceRunner::schedule_tick(uint64_t gen) {
 
 void SourceRunner::send(std::span<const uint8_t> bytes) {
   if (status_.state != LinkState::Connected || bytes.empty()) return;
-  recorder_.capture(clock_.now_ns(), true, bytes);
+  ++sends_;
+  recorder_.capture(call_t_ns_, store::CaptureKind::kOut, bytes);
   write_queue_.push_back(std::make_shared<const std::vector<uint8_t>>(bytes.begin(), bytes.end()));
   if (!writing_) write_next(generation_);
 }
@@ -186,6 +196,10 @@ void SourceRunner::drop_link(const std::string& reason) {
   disconnected_at_t_ns_ = now;
   disconnect_reason_ = reason;
   recorder_.event(now, "disconnected", reason);
+  // The link is closed: anything the driver sends from on_disconnect goes nowhere (and is not
+  // captured, so a replay sees the same).
+  status_.state = LinkState::Backoff;
+  call_t_ns_ = now;
   driver_->on_disconnect(*this, now);
   // A link that held for a while starts the backoff afresh.
   if (monotonic_now_ns() - connected_at_mono_ns_ > 5'000'000'000) backoff_s_ = config_.reconnect_min_s;
@@ -205,6 +219,7 @@ void SourceRunner::schedule_reconnect() {
 void SourceRunner::stop(std::chrono::milliseconds grace, std::function<void()> done) {
   const bool was_connected = status_.state == LinkState::Connected;
   const int64_t now = clock_.now_ns();
+  call_t_ns_ = now;
   if (was_connected) driver_->on_stop(*this, now);
   status_.state = LinkState::Stopped;
   reconnect_timer_.cancel();

@@ -81,6 +81,11 @@ class SourceRunner final : private DriverHost {
   bool awaiting_first_data_ = false;
   bool last_connect_failed_ = false;
   int64_t last_rx_mono_ns_ = 0;
+  // The reference time given to the driver call in progress: what it sends is captured at this
+  // time, so a replay that calls the driver at the captured times sees the same times (exact
+  // equality, docs/replay.md). sends_ counts captured sends, to tell ticks that sent nothing.
+  int64_t call_t_ns_ = 0;
+  uint64_t sends_ = 0;
   RunnerStatus status_;
   std::function<void()> stop_done_;
 };

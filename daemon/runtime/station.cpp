@@ -43,6 +43,9 @@ void Station::start() {
   session_id_ = writer_->open_session(store::Session{0, config_.session, started_ns_, 0, host, config_.note});
   writer_->push(store::Event{session_id_, 0, started_ns_, "daemon_start",
                              fmt::format("opsyncd, config {}, clock {}", config_.file, config_.clock_mode)});
+  // The configuration in force from here on, verbatim: `opsync replay` builds the same drivers
+  // from it (docs/replay.md). Written at every start, so a resumed session keeps each version.
+  writer_->push(store::Event{session_id_, 0, started_ns_, "station_config", config_.text});
 
   for (size_t i = 0; i < config_.sources.size(); ++i) {
     const SourceConfig& sc = config_.sources[i];

@@ -12,6 +12,7 @@ namespace opsync::daemon {
 StationConfig parse_station_config(const std::string& text, const std::string& file_name) {
   StationConfig c;
   c.file = file_name;
+  c.text = text;
   try {
     c.document = std::make_shared<toml::table>(toml::parse(text, file_name));
   } catch (const toml::parse_error& e) {

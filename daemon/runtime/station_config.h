@@ -28,6 +28,7 @@ struct SourceConfig {
 
 struct StationConfig {
   std::string file;
+  std::string text;  // the file as read: stored with the session (event station_config) for replay
   std::string db_path;
   std::string session;
   std::string note;

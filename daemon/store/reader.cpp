@@ -116,6 +116,27 @@ std::optional<ClockModel> StoreReader::clock_model(SourceId source) {
   return m;
 }
 
+std::vector<ClockModel> StoreReader::clock_models(SourceId source) {
+  Stmt st(*db_,
+          "SELECT method, offset_ns, rate, residual_rms_ns, residual_max_ns, n_points, fitted_at_ns, uncertainty_ns "
+          "FROM clock_models WHERE source_id = ? ORDER BY fitted_at_ns");
+  st.bind(1, source);
+  std::vector<ClockModel> out;
+  while (st.step()) {
+    ClockModel m;
+    m.method = st.col_text(0);
+    m.offset_ns = st.col_int(1);
+    m.rate = st.col_double(2);
+    m.residual_rms_ns = st.col_double(3);
+    m.residual_max_ns = st.col_double(4);
+    m.n_points = st.col_int(5);
+    m.fitted_at_ns = st.col_int(6);
+    m.uncertainty_ns = st.col_double(7);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 ChannelStats StoreReader::channel_stats(ChannelId channel) {
   // The primary key makes MIN/MAX(t_ns) index lookups; the value aggregates scan the channel.
   Stmt st(*db_,
@@ -226,6 +247,45 @@ uint64_t StoreReader::count_events(SessionId session) {
   Stmt st(*db_, "SELECT COUNT(*) FROM events WHERE session_id = ?");
   st.bind(1, session);
   return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
+}
+
+uint64_t StoreReader::for_each_capture(SourceId source, const std::function<bool(const Capture&)>& fn) {
+  // (source_id, t_ns) is indexed and the rowid follows in the index: no sort. Within a source the
+  // daemon pushes captures in time order, so this is also the order they were recorded.
+  Stmt st(*db_, "SELECT t_ns, direction, bytes FROM captures WHERE source_id = ? ORDER BY t_ns, id");
+  st.bind(1, source);
+  Capture c;
+  c.source_id = source;
+  uint64_t n = 0;
+  while (st.step()) {
+    c.t_ns = st.col_int(0);
+    const std::string dir = st.col_text(1);
+    c.kind = dir == "out" ? CaptureKind::kOut : dir == "tick" ? CaptureKind::kTick : CaptureKind::kIn;
+    c.bytes = st.col_blob(2);
+    ++n;
+    if (!fn(c)) break;
+  }
+  return n;
+}
+
+uint64_t StoreReader::count_captures(SessionId session) {
+  Stmt st(*db_, "SELECT COUNT(*) FROM captures WHERE source_id IN (SELECT id FROM sources WHERE session_id = ?)");
+  st.bind(1, session);
+  return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
+}
+
+uint64_t StoreReader::count_captures_of_source(SourceId source) {
+  Stmt st(*db_, "SELECT COUNT(*) FROM captures WHERE source_id = ?");
+  st.bind(1, source);
+  return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
+}
+
+std::pair<int64_t, int64_t> StoreReader::capture_span(SessionId session) {
+  Stmt st(*db_,
+          "SELECT MIN(t_ns), MAX(t_ns) FROM captures WHERE source_id IN (SELECT id FROM sources WHERE session_id = ?)");
+  st.bind(1, session);
+  if (!st.step() || st.col_is_null(0)) return {0, 0};
+  return {st.col_int(0), st.col_int(1)};
 }
 
 uint64_t StoreReader::count_scans(SessionId session) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/records.h"
@@ -58,6 +59,7 @@ class StoreReader {
   std::vector<Source> sources(SessionId session);
   std::vector<Channel> channels(SourceId source);
   std::optional<ClockModel> clock_model(SourceId source);  // the latest fit
+  std::vector<ClockModel> clock_models(SourceId source);   // every fit, by fitted_at_ns
   ChannelStats channel_stats(ChannelId channel);
 
   // Samples of one channel with t_ns in range, in time order (ties in arrival order).
@@ -72,6 +74,14 @@ class StoreReader {
   std::vector<ImportRecord> imports(SourceId source);
   uint64_t count_events(SessionId session);
   uint64_t count_scans(SessionId session);
+
+  // A source's raw captures (bytes in and out, driver ticks) in the order they were recorded
+  // (time, then arrival); streamed, constant memory. Return false from the callback to stop.
+  uint64_t for_each_capture(SourceId source, const std::function<bool(const Capture&)>& fn);
+  uint64_t count_captures(SessionId session);
+  uint64_t count_captures_of_source(SourceId source);
+  // First and last capture time of the session ({0, 0} without captures).
+  std::pair<int64_t, int64_t> capture_span(SessionId session);
 
  private:
   std::unique_ptr<Db> db_;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace opsync::store {
@@ -80,10 +81,18 @@ struct Scan {
   std::vector<ScanValue> values;
 };
 
+// What a row of `captures` records about the driver boundary of a source:
+// kIn   bytes read from the instrument and handed to on_bytes() at t_ns;
+// kOut  bytes the driver sent, at the time of the driver call that sent them;
+// kTick the driver's on_tick() ran at t_ns and sent nothing (bytes empty). A tick that sent
+//       bytes is not recorded separately: its time is that of the kOut rows it produced.
+enum class CaptureKind : uint8_t { kIn, kOut, kTick };
+std::string_view capture_kind_name(CaptureKind kind);  // "in" | "out" | "tick"
+
 struct Capture {
   SourceId source_id = 0;
   int64_t t_ns = 0;
-  bool outgoing = false;
+  CaptureKind kind = CaptureKind::kIn;
   std::string bytes;
 };
 

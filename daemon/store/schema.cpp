@@ -109,7 +109,25 @@ CREATE TABLE imports (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kV1, kV2, kV3};
+// Version 4: captures also record the driver's timer ticks that sent nothing (direction 'tick',
+// no bytes), so that a replay calls on_tick at the times the live run did (docs/replay.md).
+// SQLite cannot widen a CHECK in place: the table is rebuilt, keeping every row and id.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE captures_v4 (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  t_ns        INTEGER NOT NULL,
+  direction   TEXT NOT NULL CHECK (direction IN ('in', 'out', 'tick')),
+  bytes       BLOB NOT NULL
+);
+INSERT INTO captures_v4 (id, source_id, t_ns, direction, bytes)
+  SELECT id, source_id, t_ns, direction, bytes FROM captures ORDER BY id;
+DROP TABLE captures;
+ALTER TABLE captures_v4 RENAME TO captures;
+CREATE INDEX captures_by_time ON captures (source_id, t_ns);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kV1, kV2, kV3, kV4};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

@@ -58,6 +58,43 @@ TEST(Schema, ReaderUpgradesAnOldFile) {
   EXPECT_EQ(schema_version(db), kSchemaVersion);
 }
 
+TEST(Schema, VersionThreeCapturesAreKeptAndTicksAllowedAfterV4) {
+  test::TempDb tmp;
+  {
+    Db db(tmp.path(), Db::Mode::ReadWrite);
+    configure_connection(db, true);
+    migrate(db, 3);
+    db.exec("INSERT INTO sessions (id, name, started_ns) VALUES (1, 'old', 5)");
+    db.exec("INSERT INTO sources (id, session_id, name, kind) VALUES (1, 1, 'rga', 'ms')");
+    db.exec("INSERT INTO captures (id, source_id, t_ns, direction, bytes) VALUES (7, 1, 10, 'out', X'4944'), "
+            "(9, 1, 12, 'in', X'0d0a')");
+    EXPECT_THROW(db.exec("INSERT INTO captures (source_id, t_ns, direction, bytes) VALUES (1, 13, 'tick', X'')"),
+                 StoreError);  // v3 only knows in and out
+  }
+  {
+    StoreWriter w(tmp.path());
+    w.push(Capture{1, 20, CaptureKind::kTick, ""});
+  }
+  StoreReader r(tmp.path());
+  std::vector<Capture> got;
+  r.for_each_capture(1, [&](const Capture& c) {
+    got.push_back(c);
+    return true;
+  });
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].kind, CaptureKind::kOut);
+  EXPECT_EQ(got[0].bytes, "ID");
+  EXPECT_EQ(got[1].kind, CaptureKind::kIn);
+  EXPECT_EQ(got[1].bytes, "\r\n");
+  EXPECT_EQ(got[2].kind, CaptureKind::kTick);
+  EXPECT_EQ(got[2].t_ns, 20);
+  EXPECT_TRUE(got[2].bytes.empty());
+  EXPECT_EQ(r.count_captures(1), 3u);
+  Db db(tmp.path(), Db::Mode::ReadOnly);
+  EXPECT_EQ(db.query_int("SELECT id FROM captures WHERE t_ns = 12"), 9);  // ids survive the rebuild
+  EXPECT_EQ(db.query_int("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'captures_by_time'"), 1);
+}
+
 TEST(Schema, NewerFileIsRefusedWithAClearMessage) {
   test::TempDb tmp;
   {

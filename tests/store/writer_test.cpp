@@ -143,7 +143,7 @@ TEST(StoreWriter, EventsScansCapturesAndClockModels) {
     w.push(Event{sid, src, 50, "step_change", "step 1 -> 2"});
     w.push(Event{sid, 0, 40, "mark", "beam on"});
     w.push(Scan{0, sid, 0, 7, 100, 200, "scan 7", {{"strain_mean", "", 1.5e-4}, {"strain_p90", "", 3e-4}}});
-    w.push(Capture{src, 60, true, std::string("\x01\x00\xff", 3)});
+    w.push(Capture{src, 60, CaptureKind::kOut, std::string("\x01\x00\xff", 3)});
     ClockModel m;
     m.method = "regression";
     m.offset_ns = -12345;

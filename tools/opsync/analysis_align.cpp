@@ -62,7 +62,10 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
   }
   if (pts.empty()) {
     std::string have;
-    for (const auto& n : names) have += (have.empty() ? "" : ", ") + n;
+    for (const auto& n : names) {
+      if (!have.empty()) have += ", ";  // appends only: GCC 12 -O3 false -Wrestrict on "lit" + string
+      have += n;
+    }
     throw std::runtime_error(fmt::format("no scan carries the value '{}' (the scans carry: {})", value, have));
   }
   std::sort(pts.begin(), pts.end(), [](const Point& x, const Point& y) { return x.mid_ns < y.mid_ns; });

@@ -164,8 +164,10 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
       if (!cycler || !t) return;
       const auto& rec = cycler->record;
       if (*t < rec.t_ns.front() || *t > rec.t_ns.back()) {
-        g["note"] = g.value("note", std::string()) + (g.contains("note") ? "; " : "") +
-                    "an onset lies outside the cycler record (no voltage for it)";
+        std::string note = g.value("note", std::string());
+        if (!note.empty()) note += "; ";
+        note += "an onset lies outside the cycler record (no voltage for it)";
+        g["note"] = note;
         return;
       }
       const correlate::CyclerPoint p = correlate::cycler_at(rec.t_ns, rec.voltage_v, q_c, *t);
