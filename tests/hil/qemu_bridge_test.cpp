@@ -114,6 +114,19 @@ struct Qemu {
   std::string pty;  // /dev/pts/N, empty if QEMU did not say
 };
 
+// A file descriptor closed when the test leaves, however it leaves.
+struct Fd {
+  explicit Fd(int value) : fd(value) {}
+  ~Fd() { close(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  void close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  int fd;
+};
+
 std::vector<uint8_t> frame_of(const pb::Envelope& e) { return pb::encode_envelope_frame(e); }
 
 std::vector<uint8_t> inject_frame(uint32_t id, uint32_t input, pb::EdgeKind kind) {
@@ -223,7 +236,8 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   const fs::path dir = fresh_dir("plain");
   Qemu qemu(dir, OPSYNC_STM32_ELF, std::nullopt);
   ASSERT_FALSE(qemu.pty.empty()) << "QEMU named no pseudo-terminal; see " << qemu.log;
-  const int fd = ::open(qemu.pty.c_str(), O_RDWR | O_NOCTTY);
+  Fd link(::open(qemu.pty.c_str(), O_RDWR | O_NOCTTY));
+  const int fd = link.fd;
   ASSERT_GE(fd, 0) << qemu.pty;
   termios tio{};
   tcgetattr(fd, &tio);
@@ -282,7 +296,7 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   const int64_t t_first = ping_and_wait(6, false);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const int64_t t_second = ping_and_wait(7, true);
-  ::close(fd);
+  link.close();
   EXPECT_EQ(qemu.process.stop(std::chrono::seconds(5)), 0) << "QEMU did not end cleanly on SIGTERM";
 
   size_t bad = 0;
@@ -373,7 +387,8 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
 
   // The link as opsyncd has set it up (raw); we only write, whole frames at a time, which the
   // kernel never interleaves with opsyncd's own writes.
-  const int fd = ::open(qemu.pty.c_str(), O_WRONLY | O_NOCTTY);
+  Fd link(::open(qemu.pty.c_str(), O_WRONLY | O_NOCTTY));
+  const int fd = link.fd;
   ASSERT_GE(fd, 0) << qemu.pty;
   termios tio{};
   ASSERT_EQ(tcgetattr(fd, &tio), 0);
@@ -415,7 +430,7 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   inject(1, pb::EDGE_KIND_RISING, true);
-  ::close(fd);
+  link.close();
   const double inject_s = std::chrono::duration<double>(Clock::now() - t_running).count();
 
   const int daemon_rc = daemon.wait(std::chrono::seconds(kDaemonSeconds + 30));
