@@ -21,7 +21,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   mdbtools-dev libzip-dev libhdf5-dev hdf5-tools libplplot-dev plplot-driver-cairo
-  nanopb libnanopb-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  nanopb libnanopb-dev gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev qemu-system-arm
   clang libclang-rt-14-dev
 )
 
@@ -39,6 +39,47 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# nanopb's C runtime for the Cortex-M build (firmware_bridge/stm32f405): Debian ships it only as
+# an x86-64 library, so take the sources from Debian's own source package of the installed
+# generator, once, here (the build never downloads). Unpacked under /var/cache/opsync/src,
+# where CMake looks by default (OPSYNC_NANOPB_SOURCE_DIR); nothing of it enters the repo.
+# Without it the build skips the firmware images (and says so); everything else is unaffected.
+fetch_nanopb_sources() {
+  local cache=/var/cache/opsync/src list=/etc/apt/sources.list.d/opsync-src.sources version upstream
+  version="$(dpkg-query -W -f='${source:Version}' nanopb 2>/dev/null)" || version=""
+  upstream="${version%%-*}"
+  upstream="${upstream#*:}"
+  if [ -z "$version" ]; then
+    echo "== nanopb sources: the nanopb package is not installed; STM32 firmware skipped"
+    return 0
+  fi
+  [ -f "$cache/nanopb-$upstream/pb_decode.c" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "== nanopb sources: fetching them needs root; STM32 firmware skipped"
+    return 0
+  fi
+  echo "== nanopb $version sources (Debian source package) -> $cache/nanopb-$upstream"
+  if [ ! -f "$list" ]; then
+    printf '%s\n' "Types: deb-src" "URIs: http://deb.debian.org/debian" "Suites: bookworm" "Components: main" \
+      "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" > "$list"
+  fi
+  mkdir -p "$cache"
+  # apt checks the files against the signed index (refreshed once if it lacks this version);
+  # the orig tarball holds pb_*.c as upstream released them (Debian patches none of them).
+  local get=(apt-get source --download-only -qq -o APT::Sandbox::User=root "nanopb=$version")
+  if ! (cd "$cache" && "${get[@]}" >/dev/null 2>&1); then
+    apt-get update -qq >/dev/null 2>&1 || true
+    (cd "$cache" && "${get[@]}" >/dev/null 2>&1) || true
+  fi
+  local orig
+  for orig in "$cache/nanopb_${upstream}".orig.tar.*; do
+    [ -f "$orig" ] && tar -xf "$orig" -C "$cache" && [ -f "$cache/nanopb-$upstream/pb_decode.c" ] && return 0
+  done
+  echo "== nanopb sources: download failed; STM32 firmware skipped (the rest of the build is unaffected)"
+  return 0
+}
+fetch_nanopb_sources
 
 if [ "$mode" = test ]; then
   echo "== configure (Release, warnings as errors)"

@@ -147,6 +147,10 @@ void BridgeCore::handle_frame(const FrameResult& frame, uint64_t rx_tick) {
       status_pending_ = true;
       return;
     default:
+      if (request.which_body == 0 && extension_ != nullptr &&
+          extension_->extension_frame(frame.payload, frame.size, rx_tick)) {
+        return;
+      }
       queue_error(opsync_bridge_ErrorCode_ERROR_CODE_UNKNOWN_MESSAGE, "not a host-to-device message");
       return;
   }

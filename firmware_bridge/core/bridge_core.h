@@ -38,6 +38,19 @@ struct CoreOptions {
   uint32_t tick_high_at_start = 0;  // see TickCounter
 };
 
+// Offered every intact frame whose Envelope has no body this core knows (a field number it was
+// not built with, e.g. the test-only injection message of proto/bridge_test.proto), with the
+// tick at which the frame was complete. Returns true if it took the frame; otherwise the core
+// answers Error UNKNOWN_MESSAGE, as it does with no extension set (every production build).
+// Called from poll(), in the main loop.
+class FrameExtension {
+ public:
+  virtual bool extension_frame(const uint8_t* payload, size_t size, uint64_t rx_tick) = 0;
+
+ protected:
+  ~FrameExtension() = default;
+};
+
 struct CoreCounters {
   uint32_t edges_seen = 0;
   uint32_t edges_dropped = 0;
@@ -53,6 +66,7 @@ class BridgeCore {
   void timer_isr();
   void poll();
   void host_connected();
+  void set_extension(FrameExtension* extension) { extension_ = extension; }
 
   uint64_t now_tick() { return ticks_.now(); }
   CoreCounters counters();
@@ -94,6 +108,7 @@ class BridgeCore {
   EdgeCapture edges_;
   FrameDecoder rx_;
   uint32_t frames_rejected_ = 0;
+  FrameExtension* extension_ = nullptr;
 
   uint64_t boot_tick_ = 0;
   uint64_t next_heartbeat_tick_ = 0;

@@ -323,6 +323,54 @@ TEST_F(CoreTest, HeartbeatsOnceASecondWithCountersAndUptime) {
   }
 }
 
+// A frame extension (test builds) sees the envelopes with no body the core knows, and nothing
+// else; without one, or when it declines, such an envelope is answered UNKNOWN_MESSAGE.
+TEST_F(CoreTest, UnknownBodiesGoToTheFrameExtensionFirst) {
+  struct Recorder final : FrameExtension {
+    bool extension_frame(const uint8_t* payload, size_t size, uint64_t rx_tick) override {
+      frames.emplace_back(payload, payload + size);
+      ticks.push_back(rx_tick);
+      return accept;
+    }
+    bool accept = true;
+    std::vector<std::vector<uint8_t>> frames;
+    std::vector<uint64_t> ticks;
+  } extension;
+  exchange();
+  // Envelope field 100 (a length-delimited message holding field 1 = 7): unknown to the core.
+  const std::vector<uint8_t> unknown = {0xA2, 0x06, 0x02, 0x08, 0x07};
+  const auto errors_in = [](const std::vector<pb::Envelope>& out) {
+    std::vector<pb::ErrorCode> codes;
+    for (const auto& f : out) {
+      if (f.has_error()) codes.push_back(f.error().code());
+    }
+    return codes;
+  };
+
+  port.receive(bridge::encode_frame(unknown));
+  EXPECT_EQ(errors_in(exchange()), std::vector<pb::ErrorCode>{pb::ERROR_CODE_UNKNOWN_MESSAGE});
+
+  core.set_extension(&extension);
+  port.advance(5000);
+  port.receive(bridge::encode_frame(unknown));
+  EXPECT_TRUE(errors_in(exchange()).empty());
+  ASSERT_EQ(extension.frames.size(), 1u);
+  EXPECT_EQ(extension.frames[0], unknown);
+  EXPECT_EQ(extension.ticks[0], port.count) << "rx_tick is the tick at the frame's delimiter";
+
+  pb::Envelope edge_from_host;  // a known kind in the wrong direction is not offered
+  edge_from_host.mutable_edge()->set_seq(1);
+  send(edge_from_host);
+  EXPECT_EQ(errors_in(exchange()), std::vector<pb::ErrorCode>{pb::ERROR_CODE_UNKNOWN_MESSAGE});
+  EXPECT_EQ(extension.frames.size(), 1u);
+
+  extension.accept = false;
+  port.receive(bridge::encode_frame(unknown));
+  EXPECT_EQ(errors_in(exchange()), std::vector<pb::ErrorCode>{pb::ERROR_CODE_UNKNOWN_MESSAGE});
+  EXPECT_EQ(extension.frames.size(), 2u);
+  EXPECT_EQ(core.counters().frames_rejected, 0u) << "intact envelopes are not rejected frames";
+}
+
 TEST_F(CoreTest, InterruptsStayMaskedOnlyBriefly) {
   exchange();
   pb::Envelope start;

@@ -1,0 +1,63 @@
+# Post-link step of the STM32F405 images: the size report (flash and RAM) and a check that the
+# image holds nothing a heap-free, exception-free firmware must not (malloc/sbrk, new/delete,
+# C++ exception and RTTI support, locked statics, stdio, atexit).
+#   cmake -DELF=<image.elf> -DSIZE=<arm-none-eabi-size> -DNM=<arm-none-eabi-nm> -P FirmwareImage.cmake
+execute_process(COMMAND ${SIZE} -A ${ELF} OUTPUT_VARIABLE sections RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${SIZE} failed on ${ELF}")
+endif()
+set(flash 0)
+set(ram 0)
+set(stack 0)
+string(REPLACE "\n" ";" lines "${sections}")
+foreach(line IN LISTS lines)
+  if(line MATCHES "^(\\.[A-Za-z_.]+) +([0-9]+) +([0-9]+)")
+    set(name "${CMAKE_MATCH_1}")
+    set(bytes "${CMAKE_MATCH_2}")
+    if(name MATCHES "^\\.(isr_vector|text|ARM\\.exidx|init_array)$")
+      math(EXPR flash "${flash} + ${bytes}")
+    elseif(name STREQUAL ".data")
+      math(EXPR flash "${flash} + ${bytes}")  # its initial values live in flash
+      math(EXPR ram "${ram} + ${bytes}")
+    elseif(name STREQUAL ".bss")
+      math(EXPR ram "${ram} + ${bytes}")
+    elseif(name STREQUAL ".stack")
+      set(stack "${bytes}")
+    endif()
+  endif()
+endforeach()
+math(EXPR ram_total "${ram} + ${stack}")
+math(EXPR flash_permille "${flash} * 1000 / (1024 * 1024)")
+math(EXPR ram_permille "${ram_total} * 1000 / (128 * 1024)")
+math(EXPR flash_pct_i "${flash_permille} / 10")
+math(EXPR flash_pct_f "${flash_permille} % 10")
+math(EXPR ram_pct_i "${ram_permille} / 10")
+math(EXPR ram_pct_f "${ram_permille} % 10")
+get_filename_component(image "${ELF}" NAME)
+execute_process(COMMAND ${SIZE} ${ELF} OUTPUT_VARIABLE berkeley)
+message("size report ${image}: flash ${flash} B (${flash_pct_i}.${flash_pct_f} % of 1024 KiB), "
+        "RAM ${ram} B static + ${stack} B stack = ${ram_total} B (${ram_pct_i}.${ram_pct_f} % of 128 KiB)\n${berkeley}")
+
+set(forbidden
+  "^malloc$" "^_malloc_r$" "^calloc$" "^realloc$" "^free$" "^_sbrk$" "^_sbrk_r$" "^_Zn[wa]" "^_Zd[la]"
+  "^__cxa_allocate_exception$" "^__cxa_throw$" "^__cxa_begin_catch$" "^__gxx_personality"
+  "^_ZTI" "^__dynamic_cast$" "^__cxa_guard_acquire$" "^_ZSt[0-9]+__throw_"
+  "printf$" "^puts$" "^fopen$" "^abort$" "^atexit$" "^__aeabi_atexit$" "^__cxa_atexit$")
+execute_process(COMMAND ${NM} --format=just-symbols ${ELF} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NM} failed on ${ELF}")
+endif()
+string(REPLACE "\n" ";" syms "${syms}")
+set(bad "")
+foreach(sym IN LISTS syms)
+  foreach(pattern IN LISTS forbidden)
+    if(sym MATCHES "${pattern}")
+      list(APPEND bad "${sym}")
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  list(REMOVE_DUPLICATES bad)
+  string(REPLACE ";" " " bad "${bad}")
+  message(FATAL_ERROR "${image} contains what a bare-metal bridge image must not: ${bad}")
+endif()
