@@ -115,7 +115,11 @@ void print_gitt(const nlohmann::json& j) {
   std::size_t valid = 0;
   for (const auto& p : j["pulses"]) {
     std::string flags;
-    for (const auto& f : p["flags"]) flags += (flags.empty() ? "" : ",") + f.get<std::string>();
+    for (const auto& f : p["flags"]) {
+      // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict on `"," + std::string`.
+      if (!flags.empty()) flags += ',';
+      flags += f.get<std::string>();
+    }
     if (p["valid"].get<bool>()) ++valid;
     fmt::print("{:>4} {:>10.1f} {:>7.1f} {:>10.3e} {:>8} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}  {}\n",
                p["index"].get<std::size_t>(), p["t_start_s"].get<double>(), p["tau_s"].get<double>(),
