@@ -127,9 +127,13 @@ void SourceRunner::schedule_tick(uint64_t gen) {
 
 void SourceRunner::send(std::span<const uint8_t> bytes) {
   if (status_.state != LinkState::Connected || bytes.empty()) return;
-  recorder_.capture(clock_.now_ns(), true, bytes);
+  // The write goes first (asio writes at once when the link is idle), the capture after it:
+  // drivers stamp requests just before sending them (a bridge ping's t1), and handing a record
+  // to the store thread is not free, so it must not sit between the stamp and the write.
+  const int64_t t_ns = clock_.now_ns();
   write_queue_.push_back(std::make_shared<const std::vector<uint8_t>>(bytes.begin(), bytes.end()));
   if (!writing_) write_next(generation_);
+  recorder_.capture(t_ns, true, bytes);
 }
 
 void SourceRunner::write_next(uint64_t gen) {
