@@ -5,6 +5,7 @@
 // device did), so the one-way delays can be measured against the truth.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
