@@ -89,7 +89,7 @@ std::unique_ptr<Driver> make_bridge(ConfigTable& t) {
     c.sync_period_ns = seconds_ns(*p);
   }
   if (auto w = t.number("sync_window_s")) {
-    if (*w < 1 || *w > 3600) t.fail("sync_window_s", "must be in [1, 3600] seconds");
+    if (*w < 1 || *w > 86400) t.fail("sync_window_s", "must be in [1, 86400] seconds");
     c.sync_window_ns = seconds_ns(*w);
   }
   if (auto h = t.number("tick_hz")) {

@@ -94,7 +94,7 @@ TEST(StationConfig, WrongTypesAndValuesAreNamed) {
 
   text = kGood;
   text.replace(text.find("sync_window_s = 30"), 18, "sync_window_s = 0.5");
-  EXPECT_NE(error_of(text).find("'source[2].sync_window_s': must be in [1, 3600] seconds"), std::string::npos)
+  EXPECT_NE(error_of(text).find("'source[2].sync_window_s': must be in [1, 86400] seconds"), std::string::npos)
       << error_of(text);
 
   text = kGood;
