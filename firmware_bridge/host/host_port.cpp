@@ -135,8 +135,10 @@ int64_t HostPort::next_link_event_ns() const {
 
 void HostPort::poll_at(int64_t t_ns) {
   if (core_ == nullptr) return;
+  // The core's time never runs backwards: bytes left over from an earlier pass (one pass reads
+  // at most BridgeCore::kMaxRxBytesPerPoll) are handled at the later time.
+  poll_time_ns_ = std::max(t_ns, poll_time_ns_);
   in_poll_at_ = true;
-  poll_time_ns_ = t_ns;
   core_->poll();
   in_poll_at_ = false;
 }

@@ -75,9 +75,10 @@ class HostPort final : public Port, public EdgeObserver {
   int64_t next_link_event_ns() const;
   // When the first bytes from the host not yet read by the core reach its UART (kNever if none).
   int64_t next_rx_due_ns() const { return rx_.empty() ? kNever : rx_.front().due_ns; }
-  // One pass of the core's main loop at t_ns (not before the last interrupt run), as if the
-  // board's loop, which spins, ran then: bytes due by t_ns are read and handled with the timer
-  // at t_ns, and what it sends leaves at t_ns. For bytes that arrived while this process slept.
+  // One pass of the core's main loop at t_ns, as if the board's loop, which spins, ran then:
+  // bytes due by then are read and handled with the timer at that time, and what it sends leaves
+  // then. t_ns must not precede the last interrupt run; a t_ns before the previous pass's is
+  // taken as that (the core's time never runs backwards). Every pass of the core goes here.
   void poll_at(int64_t t_ns);
   // Hands every remaining truth row to the sink (at exit), undetected ones as filtered.
   void flush_truth();

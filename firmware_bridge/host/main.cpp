@@ -179,8 +179,9 @@ int run(const Args& a) {
       port.run_interrupts(t);
       port.poll_at(t);
     }
-    port.run_interrupts(now_ns);
-    core.poll();
+    const int64_t poll_ns = clock->now_ns();
+    port.run_interrupts(poll_ns);
+    port.poll_at(poll_ns);
     const std::vector<uint8_t> out = port.to_host(clock->now_ns());
     if (!out.empty()) pty.write(out);
     if (now_ns >= next_flush_ns) {
@@ -201,7 +202,7 @@ int run(const Args& a) {
   // truth is complete.
   const int64_t now_ns = clock->now_ns();
   port.run_interrupts(now_ns);
-  core.poll();
+  port.poll_at(now_ns);
   const std::vector<uint8_t> rest = port.to_host(kNever);
   if (!rest.empty()) pty.write(rest);
   port.flush_truth();
