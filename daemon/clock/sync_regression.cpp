@@ -17,6 +17,32 @@ constexpr double kMinRttSpreadNs = 20'000;
 // near-zero round trip from taking all the weight.
 constexpr double kDistanceFloorNs = 5'000;
 
+// A point of the bound lines' hulls: source offset from the fit centre, bound in ns there.
+struct HullPoint {
+  double x;
+  double y;
+};
+
+// z of (a - o) x (b - o): > 0 when o, a, b turn left.
+double cross(const HullPoint& o, const HullPoint& a, const HullPoint& b) {
+  return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+
+// Andrew's monotone chain over points sorted by x: the upper hull (the only points that can
+// give max(y - s x) for some slope s) or the lower hull (min(y - s x)).
+std::vector<HullPoint> half_hull(const std::vector<HullPoint>& sorted, bool upper) {
+  std::vector<HullPoint> h;
+  for (const HullPoint& p : sorted) {
+    while (h.size() >= 2) {
+      const double c = cross(h[h.size() - 2], h.back(), p);
+      if (upper ? c < 0 : c > 0) break;
+      h.pop_back();
+    }
+    h.push_back(p);
+  }
+  return h;
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   const size_t mid = v.size() / 2;
@@ -175,17 +201,32 @@ void SyncRegression::refine_with_bounds(const std::vector<bool>& use) {
     x_hi = std::max(x_hi, points_[i].x_src);
   }
   const bool fit_rate = static_cast<double>(x_hi - x_lo) * opt_.nominal_ns_per_unit >= kMinSpanForRateNs;
+  // Exchange i allows intercepts (at x0, for slope s) in [lower_i - s dx_i, upper_i - s dx_i].
+  // Only the upper hull of the (dx, lower) points can be the largest lower bound for some
+  // slope, and only the lower hull of the (dx, upper) points the smallest upper bound; the
+  // search below evaluates those few points instead of the whole window.
+  std::vector<HullPoint> lower, upper;
+  for (size_t i = 0; i < points_.size(); ++i) {
+    if (!use[i]) continue;
+    const double half = static_cast<double>(points_[i].rtt_ns) / 2 + opt_.resolution_ns / 2;
+    const double dx = static_cast<double>(points_[i].x_src - x0_);
+    const double dy = static_cast<double>(points_[i].y_ref_ns - y0_);
+    lower.push_back({dx, dy - half});
+    upper.push_back({dx, dy + half});
+  }
+  auto by_x = [](const HullPoint& a, const HullPoint& b) { return a.x < b.x || (a.x == b.x && a.y < b.y); };
+  if (!std::is_sorted(lower.begin(), lower.end(), by_x)) {  // replies arrive in source-time order
+    std::sort(lower.begin(), lower.end(), by_x);
+    std::sort(upper.begin(), upper.end(), by_x);
+  }
+  const std::vector<HullPoint> lower_hull = half_hull(lower, true);
+  const std::vector<HullPoint> upper_hull = half_hull(upper, false);
   // Feasible intercept interval [lo, hi] at x0 for a given slope.
   auto bounds = [&](double slope, double& lo, double& hi) {
     lo = -1e300;
     hi = 1e300;
-    for (size_t i = 0; i < points_.size(); ++i) {
-      if (!use[i]) continue;
-      const double half = static_cast<double>(points_[i].rtt_ns) / 2 + opt_.resolution_ns / 2;
-      const double c = static_cast<double>(points_[i].y_ref_ns - y0_) - slope * static_cast<double>(points_[i].x_src - x0_);
-      lo = std::max(lo, c - half);
-      hi = std::min(hi, c + half);
-    }
+    for (const HullPoint& p : lower_hull) lo = std::max(lo, p.y - slope * p.x);
+    for (const HullPoint& p : upper_hull) hi = std::min(hi, p.y - slope * p.x);
     return hi - lo;
   };
   double best_slope = slope_;

@@ -88,6 +88,10 @@ std::unique_ptr<Driver> make_bridge(ConfigTable& t) {
     if (*p <= 0 || *p > 60) t.fail("sync_period_s", "must be in (0, 60] seconds");
     c.sync_period_ns = seconds_ns(*p);
   }
+  if (auto w = t.number("sync_window_s")) {
+    if (*w < 1 || *w > 86400) t.fail("sync_window_s", "must be in [1, 86400] seconds");
+    c.sync_window_ns = seconds_ns(*w);
+  }
   if (auto h = t.number("tick_hz")) {
     if (*h <= 0) t.fail("tick_hz", "must be positive");
     c.tick_hz = *h;

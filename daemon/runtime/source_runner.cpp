@@ -137,9 +137,13 @@ void SourceRunner::schedule_tick(uint64_t gen) {
 void SourceRunner::send(std::span<const uint8_t> bytes) {
   if (status_.state != LinkState::Connected || bytes.empty()) return;
   ++sends_;
-  recorder_.capture(call_t_ns_, store::CaptureKind::kOut, bytes);
+  // The write goes first (asio writes at once when the link is idle), the capture after it:
+  // drivers stamp requests just before sending them (a bridge ping's t1), and handing a record
+  // to the store thread is not free, so it must not sit between the stamp and the write. The
+  // capture carries the time of the driver call that sent it, so a replay can re-create it.
   write_queue_.push_back(std::make_shared<const std::vector<uint8_t>>(bytes.begin(), bytes.end()));
   if (!writing_) write_next(generation_);
+  recorder_.capture(call_t_ns_, store::CaptureKind::kOut, bytes);
 }
 
 void SourceRunner::write_next(uint64_t gen) {

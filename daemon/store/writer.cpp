@@ -119,30 +119,36 @@ void StoreWriter::push(std::span<const Sample> samples) {
   if (wake) cv_.notify_one();
 }
 
+// Returns whether the writer thread must be woken: only when the batch was empty, i.e. this
+// record starts the age deadline (the thread then waits for that deadline or a full batch, which
+// more records do not change). Waking it for every record costs the producer a futex call and
+// a context switch each time, between a driver's stamp and its write or read.
 template <class T>
-static void push_item(std::mutex& mu, std::vector<Sample>& samples, std::vector<T>& items,
+static bool push_item(std::mutex& mu, std::vector<Sample>& samples, std::vector<T>& items,
                       std::chrono::steady_clock::time_point& first, auto&& item) {
   std::lock_guard<std::mutex> lock(mu);
-  if (samples.empty() && items.empty()) first = std::chrono::steady_clock::now();
+  const bool was_empty = samples.empty() && items.empty();
+  if (was_empty) first = std::chrono::steady_clock::now();
   items.emplace_back(std::forward<decltype(item)>(item));
+  return was_empty;
 }
 
 void StoreWriter::push(Event e) {
-  push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(e));
+  const bool wake = push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(e));
   records_pushed_.fetch_add(1, std::memory_order_relaxed);
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void StoreWriter::push(Scan s) {
-  push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(s));
+  const bool wake = push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(s));
   records_pushed_.fetch_add(1, std::memory_order_relaxed);
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void StoreWriter::push(Capture c) {
-  push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(c));
+  const bool wake = push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(c));
   records_pushed_.fetch_add(1, std::memory_order_relaxed);
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 WriterStats StoreWriter::stats() const {

@@ -123,9 +123,24 @@ std::vector<uint8_t> HostPort::to_host(int64_t now_ns) {
 int64_t HostPort::next_event_ns() const {
   int64_t t = std::min(schedule_.next_ns(), next_wrap_ns());
   if (t != kNever) t += opt_.isr_latency_ns;
+  return std::min(t, next_link_event_ns());
+}
+
+int64_t HostPort::next_link_event_ns() const {
+  int64_t t = kNever;
   if (!rx_.empty()) t = std::min(t, rx_.front().due_ns);
   if (!tx_.empty()) t = std::min(t, tx_.front().due_ns);
   return t;
+}
+
+void HostPort::poll_at(int64_t t_ns) {
+  if (core_ == nullptr) return;
+  // The core's time never runs backwards: bytes left over from an earlier pass (one pass reads
+  // at most BridgeCore::kMaxRxBytesPerPoll) are handled at the later time.
+  poll_time_ns_ = std::max(t_ns, poll_time_ns_);
+  in_poll_at_ = true;
+  core_->poll();
+  in_poll_at_ = false;
 }
 
 uint32_t HostPort::timer_count() { return static_cast<uint32_t>(ticks_.tick_at(now_ns())); }
@@ -153,16 +168,13 @@ bool HostPort::uart_write(uint8_t byte) {
 }
 
 bool HostPort::uart_read(uint8_t* byte) {
-  const int64_t now = now_ns();
-  while (!rx_.empty() && rx_.front().due_ns <= now) {
-    if (rx_pos_ < rx_.front().bytes.size()) {
-      *byte = rx_.front().bytes[rx_pos_++];
-      return true;
-    }
+  if (rx_.empty() || rx_.front().due_ns > now_ns()) return false;
+  *byte = rx_.front().bytes[rx_pos_++];
+  if (rx_pos_ == rx_.front().bytes.size()) {  // chunks are never empty (from_host)
     rx_.pop_front();
     rx_pos_ = 0;
   }
-  return false;
+  return true;
 }
 
 }  // namespace opsync::fw::host

@@ -71,6 +71,15 @@ class HostPort final : public Port, public EdgeObserver {
   std::vector<uint8_t> to_host(int64_t now_ns);
   // Next interrupt or link delivery (kNever if none).
   int64_t next_event_ns() const;
+  // Next link delivery only: bytes due at the core's UART or at the host (kNever if none).
+  int64_t next_link_event_ns() const;
+  // When the first bytes from the host not yet read by the core reach its UART (kNever if none).
+  int64_t next_rx_due_ns() const { return rx_.empty() ? kNever : rx_.front().due_ns; }
+  // One pass of the core's main loop at t_ns, as if the board's loop, which spins, ran then:
+  // bytes due by then are read and handled with the timer at that time, and what it sends leaves
+  // then. t_ns must not precede the last interrupt run; a t_ns before the previous pass's is
+  // taken as that (the core's time never runs backwards). Every pass of the core goes here.
+  void poll_at(int64_t t_ns);
   // Hands every remaining truth row to the sink (at exit), undetected ones as filtered.
   void flush_truth();
 
@@ -99,7 +108,7 @@ class HostPort final : public Port, public EdgeObserver {
     std::vector<uint8_t> bytes;
   };
 
-  int64_t now_ns() const { return in_isr_ ? isr_time_ns_ : clock_.now_ns(); }
+  int64_t now_ns() const { return in_isr_ ? isr_time_ns_ : in_poll_at_ ? poll_time_ns_ : clock_.now_ns(); }
   uint32_t wraps_at(int64_t t_ns) const { return static_cast<uint32_t>(ticks_.tick_at(t_ns) >> 32); }
   int64_t next_wrap_ns() const;
   int64_t link_delay_ns();
@@ -118,6 +127,8 @@ class HostPort final : public Port, public EdgeObserver {
   uint32_t capture_mask_ = 0xF;
   bool in_isr_ = false;
   int64_t isr_time_ns_ = 0;
+  bool in_poll_at_ = false;
+  int64_t poll_time_ns_ = 0;
   std::deque<RawCapture> captures_;  // latched, not yet read by the interrupt
 
   std::deque<TruthEdge> truth_;       // time order; front emitted once resolved
@@ -126,8 +137,8 @@ class HostPort final : public Port, public EdgeObserver {
 
   std::vector<uint8_t> tx_frame_;  // the frame the core is writing
   std::deque<Chunk> tx_;
-  std::deque<Chunk> rx_;
-  size_t rx_pos_ = 0;  // in rx_.front()
+  std::deque<Chunk> rx_;  // a chunk leaves once its last byte is read
+  size_t rx_pos_ = 0;     // in rx_.front()
   int64_t last_tx_due_ns_ = 0;
   int64_t last_rx_due_ns_ = 0;
   uint64_t rx_bytes_ = 0, tx_bytes_ = 0;

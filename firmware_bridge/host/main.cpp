@@ -7,6 +7,8 @@
 //
 // Time: the reference clock is opsyncd's (CLOCK_REALTIME at start + CLOCK_MONOTONIC since), or
 // with --clock-file the simulation clock `opsync sim` publishes, so truth and daemon agree.
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -39,6 +41,26 @@ void on_signal(int) { g_stop = 1; }
 // The longest the loop sleeps: the main loop of the board spins; this keeps heartbeats and
 // debounce expiry within a millisecond of their time.
 constexpr int64_t kMaxSleepNs = 1'000'000;
+// A link delivery (bytes due at the board's UART or at the host) is met by sleeping until this
+// long before it (monotonic time) and spinning the rest: a timed wait on a busy 2-core VM ends
+// 12-65 us late (1st-99th percentile, measured with the timer slack at 1 ns), which would add
+// to every link delay drawn, in both directions. Costs at most this much CPU per delivery.
+constexpr int64_t kSpinNs = 100'000;
+
+// Waits until reference time until_ns or input on fd, whichever comes first; true on input.
+bool wait_for_input(int fd, const opsync::Clock& clock, int64_t until_ns) {
+  const int64_t sleep_ns = std::max<int64_t>(0, clock.to_monotonic_duration_ns(until_ns - clock.now_ns()));
+  pollfd pfd{fd, POLLIN, 0};
+  timespec timeout{};
+  timeout.tv_sec = sleep_ns / 1'000'000'000;
+  timeout.tv_nsec = sleep_ns % 1'000'000'000;
+  return ppoll(&pfd, 1, &timeout, nullptr) > 0;
+}
+
+bool input_ready(int fd) {
+  pollfd pfd{fd, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) > 0;
+}
 
 struct Args {
   std::string link;
@@ -135,7 +157,7 @@ int run(const Args& a) {
 
   // Wake on time: Linux lets a timed wait run up to 50 us late by default (timer slack), and
   // frames leave when their link delay is due, so the slack would lengthen the device-to-host
-  // leg only and bias the daemon's clock fit by half of it.
+  // leg only and bias the daemon's clock fit by half of it (kSpinNs covers the rest).
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -145,11 +167,21 @@ int run(const Args& a) {
   while (g_stop == 0) {
     const int64_t now_ns = clock->now_ns();
     if (now_ns >= end_ns) break;
-    port.run_interrupts(now_ns);
+    // Bytes from the host are in the terminal by now_ns (this wake-up is theirs): they start
+    // crossing the simulated link then.
     in.clear();
     if (!pty.read_available(&in)) throw std::runtime_error(fmt::format("reading {} failed", pty.slave_path()));
     port.from_host(in, now_ns);
-    core.poll();
+    // Bytes that reached the board's UART by now_ns, while this process slept or read: the
+    // board's main loop, which spins, would have handled each chunk as it arrived (t2 then, the
+    // reply leaving then), so the core runs at that time, after the interrupts before it.
+    for (int64_t t = port.next_rx_due_ns(); t <= now_ns; t = port.next_rx_due_ns()) {
+      port.run_interrupts(t);
+      port.poll_at(t);
+    }
+    const int64_t poll_ns = clock->now_ns();
+    port.run_interrupts(poll_ns);
+    port.poll_at(poll_ns);
     const std::vector<uint8_t> out = port.to_host(clock->now_ns());
     if (!out.empty()) pty.write(out);
     if (now_ns >= next_flush_ns) {
@@ -158,19 +190,19 @@ int run(const Args& a) {
     }
 
     const int64_t wake_ns = std::min({port.next_event_ns(), now_ns + kMaxSleepNs, end_ns});
-    const int64_t sleep_ns = std::max<int64_t>(0, clock->to_monotonic_duration_ns(wake_ns - clock->now_ns()));
-    pollfd pfd{pty.fd(), POLLIN, 0};
-    timespec timeout{};
-    timeout.tv_sec = sleep_ns / 1'000'000'000;
-    timeout.tv_nsec = sleep_ns % 1'000'000'000;
-    ppoll(&pfd, 1, &timeout, nullptr);
+    if (port.next_link_event_ns() > wake_ns) {
+      wait_for_input(pty.fd(), *clock, wake_ns);
+    } else if (!wait_for_input(pty.fd(), *clock, wake_ns - std::llround(kSpinNs * clock->speed()))) {
+      while (clock->now_ns() < wake_ns && !input_ready(pty.fd())) {
+      }
+    }
   }
 
   // Everything the core still holds goes out (frames still crossing the link too), then the
   // truth is complete.
   const int64_t now_ns = clock->now_ns();
   port.run_interrupts(now_ns);
-  core.poll();
+  port.poll_at(now_ns);
   const std::vector<uint8_t> rest = port.to_host(kNever);
   if (!rest.empty()) pty.write(rest);
   port.flush_truth();

@@ -36,6 +36,7 @@ name = "bridge"
 driver = "bridge"
 address = "serial:///dev/ttyACM0"
 sync_period_s = 0.05
+sync_window_s = 30
 )toml";
 
 std::string error_of(const std::string& text) {
@@ -90,6 +91,11 @@ TEST(StationConfig, WrongTypesAndValuesAreNamed) {
   text = kGood;
   text.replace(text.find("masses = [32, 44, 28]"), 21, "masses = [32, 4400]");
   EXPECT_NE(error_of(text).find("source[1]"), std::string::npos) << error_of(text);
+
+  text = kGood;
+  text.replace(text.find("sync_window_s = 30"), 18, "sync_window_s = 0.5");
+  EXPECT_NE(error_of(text).find("'source[2].sync_window_s': must be in [1, 86400] seconds"), std::string::npos)
+      << error_of(text);
 
   text = kGood;
   text.replace(text.find("name = \"rga\""), 12, "name = \"cycler\"");

@@ -94,9 +94,13 @@ void write_station_toml(const std::string& path, const std::string& out_dir, con
             "noise_floor = 4\ntimeout_scale = {:g}\ntransport_delay_s = {:g}  # capillary, cell to spectrometer\n"
             "# over TCP with login: address = \"{}\", tcp_login = true\n\n",
             where.at("rga"), std::max(1.0, s / 20), a.scenario.capillary_delay_s, where.at("rga-tcp"));
+  // The fit keeps 512 exchanges whatever the speed (sync_window_s is reference time): at 600 x a
+  // 50 s window would hold two pings.
+  const double bridge_sync_s = std::max(0.1, s * 0.05);
   out.print("[[source]]\nname = \"bridge\"\ndriver = \"bridge\"\naddress = \"{}?baud=115200\"\n"
-            "sync_period_s = {:g}\nmax_rtt_ms = {:g}\nsync_timeout_s = {:g}\nreply_timeout_s = {:g}\n",
-            where.at("bridge"), std::max(0.1, s * 0.05), std::max(10.0, s * 2.0), std::max(1.0, s * 0.05),
+            "sync_period_s = {:g}\nsync_window_s = {:g}\nmax_rtt_ms = {:g}\nsync_timeout_s = {:g}\n"
+            "reply_timeout_s = {:g}\n",
+            where.at("bridge"), bridge_sync_s, 512 * bridge_sync_s, std::max(10.0, s * 2.0), std::max(1.0, s * 0.05),
             std::max(3.0, s * 0.5));
 }
 

@@ -1,6 +1,7 @@
 // Trigger bridge driver; see bridge_driver.h for the edge-holding rules.
 #include "drivers/bridge/bridge_driver.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <utility>
@@ -13,7 +14,7 @@ namespace opsync::bridge {
 namespace {
 
 constexpr int64_t kOneSecondNs = 1'000'000'000;
-constexpr size_t kMaxPendingPings = 64;  // far more than sync_timeout / sync_period
+constexpr size_t kMaxPendingPings = 64;  // more than sync_timeout / sync_period (50 by default)
 
 const char* edge_name(EdgeKind e) {
   switch (e) {
@@ -34,9 +35,10 @@ clock::SyncOptions BridgeDriver::sync_options() const {
   clock::SyncOptions o;
   o.nominal_ns_per_unit = config_.tick_hz > 0 ? 1e9 / config_.tick_hz : 1e9 / 168e6;
   o.max_rtt_ns = config_.max_rtt_ns;
-  // ~50 s of exchanges at 10 Hz: more chances of an exchange with a short delay in each
+  // sync_window_ns of exchanges: more chances of an exchange with a short delay in each
   // direction, which is what pins the bounds estimate (a crystal's drift is linear over it).
-  o.window = 512;
+  const int64_t period_ns = std::max<int64_t>(1, config_.sync_period_ns);
+  o.window = static_cast<size_t>(std::clamp<int64_t>(config_.sync_window_ns / period_ns, 16, 100'000));
   return o;
 }
 

@@ -139,18 +139,37 @@ TEST(BridgeDriver, GateRoleAndConfigValuesAreSent) {
 }
 
 TEST(BridgeDriver, PingsEveryPeriodWithT1AtSend) {
-  Harness h;
-  h.answer_pings = false;
+  for (const int64_t period_ns : {BridgeConfig{}.sync_period_ns, 100 * kMs}) {
+    SCOPED_TRACE(period_ns);
+    BridgeConfig cfg;
+    cfg.sync_period_ns = period_ns;
+    Harness h(cfg);
+    h.answer_pings = false;
+    h.driver.on_connect(h.host, kT0);
+    h.host.take_sent();
+    h.run_until(kT0 + 4 * period_ns + period_ns / 2);
+    ASSERT_EQ(h.pings.size(), 5u);  // at 0, 1, 2, 3, 4 periods
+    for (size_t i = 0; i < h.pings.size(); ++i) {
+      EXPECT_EQ(h.pings[i].sync_request().seq(), i + 1);
+      EXPECT_EQ(h.pings[i].sync_request().t1_host_ns(), kT0 + static_cast<int64_t>(i) * period_ns);
+    }
+    EXPECT_EQ(h.driver.next_deadline_ns(), kT0 + 5 * period_ns);
+    EXPECT_EQ(h.driver.stats().sync_sent, 5u);
+  }
+}
+
+TEST(BridgeDriver, FitKeepsTheSyncWindowOfExchanges) {
+  BridgeConfig cfg;
+  cfg.sync_period_ns = 100 * kMs;
+  cfg.sync_window_ns = 5 * kS;
+  Harness h(cfg);
   h.driver.on_connect(h.host, kT0);
   h.host.take_sent();
-  h.run_until(kT0 + 450 * kMs);
-  ASSERT_EQ(h.pings.size(), 5u);  // 0, 100, 200, 300, 400 ms
-  for (size_t i = 0; i < h.pings.size(); ++i) {
-    EXPECT_EQ(h.pings[i].sync_request().seq(), i + 1);
-    EXPECT_EQ(h.pings[i].sync_request().t1_host_ns(), kT0 + static_cast<int64_t>(i) * 100 * kMs);
-  }
-  EXPECT_EQ(h.driver.next_deadline_ns(), kT0 + 500 * kMs);
-  EXPECT_EQ(h.driver.stats().sync_sent, 5u);
+  h.run_until(kT0 + 3 * kS);
+  EXPECT_EQ(h.driver.regression().points(), 30u);  // pings at 0..2.9 s, answered by 3 s
+  h.run_until(kT0 + 20 * kS);
+  EXPECT_EQ(h.driver.regression().points(), 50u);  // 5 s / 100 ms
+  EXPECT_EQ(h.driver.sync_exchanges().size(), 200u);  // every exchange is still kept
 }
 
 TEST(BridgeDriver, HoldsEdgesUntilTheFitSettlesThenMapsThemExactly) {
@@ -305,7 +324,8 @@ TEST(BridgeDriver, SilenceForThreeSecondsRequestsOneReconnect) {
   h.run_until(kT0 + 2900 * kMs);
   EXPECT_TRUE(h.host.reconnects.empty());
   // Pings older than sync_timeout (1 s) count as timeouts: those sent at 0..1.9 s.
-  EXPECT_EQ(h.driver.counters().timeouts, 20u);
+  const int64_t period_ns = h.driver.config().sync_period_ns;
+  EXPECT_EQ(h.driver.counters().timeouts, static_cast<uint64_t>(1900 * kMs / period_ns + 1));
   h.run_until(kT0 + 6 * kS);
   ASSERT_EQ(h.host.reconnects.size(), 1u);
   EXPECT_EQ(h.host.count("timeout"), 1u);
@@ -331,15 +351,16 @@ TEST(BridgeDriver, KeepsEverySyncExchange) {
   h.host.take_sent();
   h.run_until(kT0 + 1 * kS);
   const auto& x = h.driver.sync_exchanges();
-  ASSERT_EQ(x.size(), 10u);  // pings at 0..0.9 s, each answered 0.64 ms later
+  const int64_t period_ns = h.driver.config().sync_period_ns;
+  ASSERT_EQ(x.size(), static_cast<size_t>(kS / period_ns));  // pings in [0, 1 s), each answered 0.64 ms later
   for (size_t i = 0; i < x.size(); ++i) {
-    const int64_t t1 = kT0 + static_cast<int64_t>(i) * 100 * kMs;
+    const int64_t t1 = kT0 + static_cast<int64_t>(i) * period_ns;
     EXPECT_EQ(x[i].t1_ref_ns, t1);
     EXPECT_EQ(x[i].t4_ref_ns, t1 + h.dev.up_ns + h.dev.processing_ns + h.dev.down_ns);
     EXPECT_EQ(static_cast<uint64_t>(x[i].t2_src), h.dev.tick(t1 + h.dev.up_ns));
     EXPECT_EQ(static_cast<uint64_t>(x[i].t3_src), h.dev.tick(t1 + h.dev.up_ns + h.dev.processing_ns));
   }
-  EXPECT_EQ(h.driver.stats().sync_replies, 10u);
+  EXPECT_EQ(h.driver.stats().sync_replies, x.size());
 }
 
 TEST(BridgeDriver, ClockModelEveryFewSecondsAndAtDisconnect) {
