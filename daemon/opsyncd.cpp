@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "clock/clock.h"
+#include "opsync_version.h"
 #include "runtime/driver_factory.h"
 #include "runtime/sim_clock_file.h"
 #include "runtime/station.h"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "Station configuration (TOML)")->required()->check(CLI::ExistingFile);
   app.add_option("--duration-s", duration_s, "Stop by itself after this many seconds of wall time (0: run until signalled)");
   app.add_flag("--summary-json", summary_json, "Print the final status as JSON on stdout when stopping");
+  app.set_version_flag("--version", "opsyncd " OPSYNC_VERSION);
   CLI11_PARSE(app, argc, argv);
 
   opsync::daemon::StationConfig config;

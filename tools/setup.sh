@@ -15,15 +15,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 build_dir="${BUILD_DIR:-build}"
 
-packages=(
-  build-essential cmake ninja-build pkg-config tzdata sqlite3 python3 python3-h5py
-  libboost-dev libsqlite3-dev libfftw3-dev libfmt-dev libspdlog-dev
-  libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev
-  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  mdbtools-dev libzip-dev libhdf5-dev hdf5-tools libplplot-dev plplot-driver-cairo
-  nanopb libnanopb-dev gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev qemu-system-arm
-  clang libclang-rt-14-dev
-)
+# The package list lives in tools/packages.txt (one per line), which the suite's package check
+# (tools/check_packages.py) reads too.
+mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' tools/packages.txt)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -81,17 +75,15 @@ fetch_nanopb_sources() {
 }
 fetch_nanopb_sources
 
-if [ "$mode" = test ]; then
-  echo "== configure (Release, warnings as errors)"
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOPSYNC_WERROR=ON
-  echo "== build"
-  cmake --build "$build_dir" -j2
-  echo "== test"
-  ctest --test-dir "$build_dir" -j2 --output-on-failure --timeout 600
-  exit 0
-fi
-
-echo "== configure and build (Release)"
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# One build for both modes: the same folder and the same flags (Release, warnings as errors), so
+# `demo` then `test` (or the reverse) builds the tree once.
+echo "== configure (Release, warnings as errors) in $build_dir"
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOPSYNC_WERROR=ON >/dev/null
+echo "== build"
 cmake --build "$build_dir" -j2
+
+if [ "$mode" = test ]; then
+  echo "== test"
+  exec ctest --test-dir "$build_dir" -j2 --output-on-failure --timeout 600
+fi
 exec bash tools/demo.sh "$build_dir"

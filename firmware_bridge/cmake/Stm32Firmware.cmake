@@ -29,11 +29,18 @@ else()
   execute_process(COMMAND ${OPSYNC_ARM_GCC} -mcpu=cortex-m4 -mthumb -mfloat-abi=soft --specs=nano.specs
                           -print-file-name=libc_nano.a
                   OUTPUT_VARIABLE libc_nano OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  # The image links libstdc++_nano.a, which is not in the headers package: without this probe a
+  # machine lacking it fails only at the final link (it did once, on a fresh machine).
+  execute_process(COMMAND ${OPSYNC_ARM_GXX} -mcpu=cortex-m4 -mthumb -mfloat-abi=soft --specs=nano.specs
+                          -print-file-name=libstdc++_nano.a
+                  OUTPUT_VARIABLE libstdcxx_nano OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   execute_process(COMMAND ${OPSYNC_ARM_GXX} -mcpu=cortex-m4 -mthumb -x c++ -std=c++20 -fsyntax-only -
                   INPUT_FILE "${CMAKE_CURRENT_SOURCE_DIR}/cmake/arm_headers_probe.cpp"
                   RESULT_VARIABLE headers_rc OUTPUT_QUIET ERROR_QUIET)
   if(NOT IS_ABSOLUTE "${libc_nano}")
     set(why_not "newlib for arm-none-eabi not found (Debian package libnewlib-arm-none-eabi)")
+  elseif(NOT IS_ABSOLUTE "${libstdcxx_nano}")
+    set(why_not "libstdc++_nano.a for arm-none-eabi not found (Debian package libstdc++-arm-none-eabi-newlib)")
   elseif(NOT headers_rc EQUAL 0)
     set(why_not "C++ headers for arm-none-eabi not found (Debian package libstdc++-arm-none-eabi-dev)")
   elseif(NOT EXISTS "${OPSYNC_NANOPB_SOURCE_DIR}/pb_decode.c")

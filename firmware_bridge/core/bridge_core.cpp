@@ -84,7 +84,7 @@ void BridgeCore::timer_isr() {
 
 CoreCounters BridgeCore::counters() {
   const EdgeCounters e = edges_.counters();
-  return CoreCounters{e.edges_seen, e.edges_dropped, frames_rejected_};
+  return CoreCounters{e.edges_seen, e.edges_dropped, frames_rejected_, port_.uart_rx_overruns() - rx_overruns_at_reset_};
 }
 
 void BridgeCore::poll() {
@@ -141,6 +141,7 @@ void BridgeCore::handle_frame(const FrameResult& frame, uint64_t rx_tick) {
     case opsync_bridge_Envelope_reset_counters_tag:
       edges_.reset_counters();
       frames_rejected_ = 0;
+      rx_overruns_at_reset_ = port_.uart_rx_overruns();
       dropped_reported_ = 0;
       return;
     case opsync_bridge_Envelope_status_request_tag:
@@ -227,6 +228,7 @@ void BridgeCore::fill_counters(opsync_bridge_Counters* out) {
   out->edges_seen = c.edges_seen;
   out->edges_dropped = c.edges_dropped;
   out->frames_rejected = c.frames_rejected;
+  out->rx_overruns = c.rx_overruns;
 }
 
 bool BridgeCore::next_frame() {

@@ -55,6 +55,7 @@ struct CoreCounters {
   uint32_t edges_seen = 0;
   uint32_t edges_dropped = 0;
   uint32_t frames_rejected = 0;
+  uint32_t rx_overruns = 0;
 };
 
 class BridgeCore {
@@ -108,6 +109,7 @@ class BridgeCore {
   EdgeCapture edges_;
   FrameDecoder rx_;
   uint32_t frames_rejected_ = 0;
+  uint32_t rx_overruns_at_reset_ = 0;  // the port's count when the host last reset the counters
   FrameExtension* extension_ = nullptr;
 
   uint64_t boot_tick_ = 0;

@@ -12,10 +12,10 @@
 namespace opsync::fw {
 
 inline constexpr size_t kCrcBytes = 4;
-// The largest payload: nanopb's bound on an Envelope (bridge.options gives 63; the codec
+// The largest payload: nanopb's bound on an Envelope (bridge.options gives 69; the codec
 // checks that at compile time). Longer frames can only be garbage.
-inline constexpr size_t kMaxPayloadBytes = 63;
-// Largest frame on the wire, delimiter included: 69 bytes.
+inline constexpr size_t kMaxPayloadBytes = 69;
+// Largest frame on the wire, delimiter included: 75 bytes.
 inline constexpr size_t kMaxFrameBytes = cobs_max_encoded_size(kMaxPayloadBytes + kCrcBytes) + 1;
 
 // Writes the frame of payload[0..n) to out. Returns its size (delimiter included), or 0 if n

@@ -41,6 +41,9 @@ class Port {
   // Non-blocking UART: false when the byte cannot be taken now (TX busy / nothing received).
   virtual bool uart_write(uint8_t byte) = 0;
   virtual bool uart_read(uint8_t* byte) = 0;
+  // Received bytes lost before uart_read could take them (a UART overrun), since power-on.
+  // A link that cannot lose bytes (a pseudo-terminal) keeps the default.
+  virtual uint32_t uart_rx_overruns() { return 0; }
 
   // Masks interrupts; returns the previous state for critical_exit (so sections nest). Must also
   // be a compiler barrier. Held for a few instructions only.

@@ -4,7 +4,7 @@
 // as raw bytes (the frame decoder's problem). Between records the timer runs on (wrapping now
 // and then), edges are latched and the timer interrupt runs; the UART sometimes refuses bytes.
 // Checks, after every step: every byte the core sent forms valid frames holding decodable
-// envelopes of device-to-host kinds, no frame exceeds 69 bytes, every critical section was
+// envelopes of device-to-host kinds, no frame exceeds 75 bytes, every critical section was
 // left, and after draining no edge is left in the ring.
 #include <cstddef>
 #include <cstdint>
@@ -61,7 +61,7 @@ class FuzzPort final : public Port {
   }
   bool uart_write(uint8_t b) override {
     if (tx_busy) return false;
-    if (++frame_bytes > kMaxFrameBytes) fail("frame longer than 69 bytes");
+    if (++frame_bytes > kMaxFrameBytes) fail("frame longer than 75 bytes");
     if (b == 0) frame_bytes = 0;
     FrameResult r;
     if (out.push(b, &r)) {

@@ -131,6 +131,7 @@ inline constexpr uint32_t SYST_CSR_TICKINT = 1u << 1;
 inline constexpr uint32_t SYST_CSR_CLKSOURCE_CPU = 1u << 2;
 
 inline constexpr uintptr_t NVIC_ISER0 = 0xE000'E100;
+inline constexpr uintptr_t NVIC_ICER0 = 0xE000'E180;
 inline constexpr uintptr_t NVIC_ISPR0 = 0xE000'E200;
 inline constexpr uintptr_t NVIC_IPR0 = 0xE000'E400;  // one byte per interrupt
 inline constexpr uintptr_t SCB_VTOR = 0xE000'ED08;
@@ -149,6 +150,7 @@ inline constexpr uint32_t kCount = 82;  // 0..81 (FPU)
 
 // NVIC helpers (priorities use the top 4 bits on STM32F4: 0 is the most urgent).
 inline void nvic_enable(uint32_t n) { reg(scs::NVIC_ISER0 + 4 * (n / 32)) = 1u << (n % 32); }
+inline void nvic_disable(uint32_t n) { reg(scs::NVIC_ICER0 + 4 * (n / 32)) = 1u << (n % 32); }
 inline void nvic_set_pending(uint32_t n) { reg(scs::NVIC_ISPR0 + 4 * (n / 32)) = 1u << (n % 32); }
 inline void nvic_priority(uint32_t n, uint8_t level) {
   *reinterpret_cast<volatile uint8_t*>(scs::NVIC_IPR0 + n) = static_cast<uint8_t>(level << 4);

@@ -16,8 +16,14 @@
 // latency, ~1 us). An overcapture (a second edge before the first was read) is counted.
 //
 // Link: USART1, PA9 TX / PA10 RX (AF7), 8N1 at the configured baud rate. Received bytes go
-// from the USART1 interrupt into a 256-byte ring; the core writes when TXE is set, and a
+// from the USART1 interrupt into a 1 KiB ring; the core writes when TXE is set, and a
 // refused write arms the TXE interrupt so that the main loop's WFI ends when the UART frees up.
+// The receive path never drops a byte itself: with the ring full the interrupt leaves the byte
+// in DR and masks itself in the NVIC until the main loop has read one (uart_read unmasks it). At
+// 115200 baud the main loop empties the ring far faster than bytes arrive, so on silicon the
+// pause never outlasts one byte time; if it did, the USART's overrun flag (ORE) is counted and
+// reported to the host (Counters.rx_overruns). Under QEMU, whose USART delivers bytes as fast
+// as the firmware reads them, the pause is flow control and nothing is lost.
 //
 // Interrupt priorities: TIM2 and SysTick share the highest level (both run the core's timer
 // interrupt body, which must not preempt itself); USART1 is one level below.
@@ -44,7 +50,8 @@ class Stm32Port final : public Port {
   bool capture_read(RawCapture* out) override;
   void capture_enable(uint32_t input_mask) override;
   bool uart_write(uint8_t byte) override;
-  bool uart_read(uint8_t* byte) override { return rx_.pop(byte); }
+  bool uart_read(uint8_t* byte) override;
+  uint32_t uart_rx_overruns() override { return rx_overruns_; }
   uint32_t critical_enter() override;
   void critical_exit(uint32_t state) override;
 
@@ -72,7 +79,12 @@ class Stm32Port final : public Port {
   uint32_t pending_count_ = 0;
   uint32_t overcaptures_ = 0;
   uint32_t rx_overruns_ = 0;
-  SpscRing<uint8_t, 256> rx_;
+  // Set by the USART1 interrupt when it left a byte in DR for want of room (and masked itself
+  // in the NVIC); cleared by the main loop, which unmasks it. The interrupt cannot run while
+  // it is set, so the two never write it at once.
+  volatile bool rx_paused_ = false;
+  // 1 KiB: bursts of whole frames while the main loop is busy transmitting (~15 frames).
+  SpscRing<uint8_t, 1024> rx_;
   SpscRing<RawCapture, 16> injected_;
 };
 

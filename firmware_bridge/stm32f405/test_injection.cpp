@@ -49,6 +49,7 @@ void TestInjection::start(const BoardClocks& clocks, uint32_t baud, const char* 
   reg(kTruthUart + usart::BRR) = usart::brr(clocks.pclk1_hz, baud);
   reg(kTruthUart + usart::CR1) = usart::CR1_UE | usart::CR1_TE;
 
+  tick_hz_ = clocks.tim2_hz;
   put("boot clock=");
   put(clock_source_name(clocks.source));
   field("tick_hz", clocks.tim2_hz);
@@ -62,10 +63,21 @@ void TestInjection::start(const BoardClocks& clocks, uint32_t baud, const char* 
 bool TestInjection::extension_frame(const uint8_t* payload, size_t size, uint64_t rx_tick) {
   opsync_bridge_test_TestEnvelope envelope = opsync_bridge_test_TestEnvelope_init_zero;
   pb_istream_t stream = pb_istream_from_buffer(payload, size);
-  if (!pb_decode(&stream, opsync_bridge_test_TestEnvelope_fields, &envelope) ||
-      envelope.which_body != opsync_bridge_test_TestEnvelope_inject_edge_tag) {
+  if (!pb_decode(&stream, opsync_bridge_test_TestEnvelope_fields, &envelope)) {
     return false;  // not ours either: the core answers UNKNOWN_MESSAGE
   }
+  if (envelope.which_body == opsync_bridge_test_TestEnvelope_stall_main_loop_tag) {
+    // Busy in the main loop; interrupts (USART1 receive, TIM2, SysTick) keep running.
+    const uint32_t ms = envelope.body.stall_main_loop.ms < 2000 ? envelope.body.stall_main_loop.ms : 2000;
+    const uint64_t until = core_.now_tick() + static_cast<uint64_t>(ms) * (tick_hz_ / 1000);
+    while (core_.now_tick() < until) {
+    }
+    put("stalled");
+    field("ms", ms);
+    put('\n');
+    return true;
+  }
+  if (envelope.which_body != opsync_bridge_test_TestEnvelope_inject_edge_tag) return false;
   const opsync_bridge_test_InjectEdge& inject = envelope.body.inject_edge;
   put("inject");
   field("id", inject.id);
@@ -122,6 +134,13 @@ void TestInjection::poll() {
     field("n", lost - lost_reported_);
     put('\n');
     lost_reported_ = lost;
+  }
+  const uint32_t overruns = port_.uart_rx_overruns();
+  if (overruns != rx_overruns_reported_) {
+    put("rx_overrun");
+    field("n", overruns - rx_overruns_reported_);
+    put('\n');
+    rx_overruns_reported_ = overruns;
   }
   if (++polls_ % 64 == 0) {
     const uint32_t peak = stack_peak_bytes();

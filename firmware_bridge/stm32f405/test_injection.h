@@ -16,6 +16,8 @@
 //   edge seq=5 input=2 edge=1 tick=123456789 dropped=0   the core qualified an edge (observer)
 //   truth_lost n=3                              edge lines lost (truth ring full)
 //   stack peak=1234                             the stack's high-water mark grew (bytes)
+//   rx_overrun n=1                              received bytes lost on USART1 (must not happen)
+//   stalled ms=500                              a StallMainLoop request was served
 // A tester compares the Edge frames the host received with these lines: each injected edge
 // that the configuration lets through must arrive once, in order, with the tick latched here.
 // Lines are written from the main loop with busy waits (instant under QEMU; ~5 ms a line on a
@@ -57,6 +59,8 @@ class TestInjection final : public FrameExtension, public EdgeObserver {
   SpscRing<Detected, 64> edges_;
   uint32_t lost_ = 0;           // written in producer context
   uint32_t lost_reported_ = 0;  // main loop
+  uint32_t rx_overruns_reported_ = 0;  // main loop
+  uint64_t tick_hz_ = 1;
   uint32_t polls_ = 0;
   uint32_t stack_reported_ = 0;
 };

@@ -50,7 +50,11 @@ CliRun run_opsync(const test::TempDir& dir, const std::string& args, const std::
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
-bool have_h5dump() { return std::system("command -v h5dump >/dev/null 2>&1") == 0; }
+// h5dump as CMake found it (OPSYNC_H5DUMP, empty when absent; the package check fails then).
+bool have_h5dump() {
+  const std::string h5dump = OPSYNC_H5DUMP;
+  return !h5dump.empty() && h5dump.find("NOTFOUND") == std::string::npos;
+}
 
 // --- the session ------------------------------------------------------------------------------
 
@@ -487,7 +491,7 @@ TEST_F(Hdf5Export, H5dumpReadsTheFile) {
   if (!have_h5dump()) GTEST_SKIP() << "h5dump not found (Debian package hdf5-tools): the h5dump check is skipped";
   const fs::path path = export_built_session();
   const fs::path dump_file = dir_.path() / "h5dump.txt";
-  const std::string cmd = "h5dump -H '" + path.string() + "' >" + dump_file.string() + " 2>&1";
+  const std::string cmd = std::string(OPSYNC_H5DUMP) + " -H '" + path.string() + "' >" + dump_file.string() + " 2>&1";
   const int status = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "h5dump -H failed:\n" << slurp(dump_file);
   const std::string dump = slurp(dump_file);
@@ -566,7 +570,7 @@ TEST_F(Hdf5Export, EmptySessionHasValidEmptyGroups) {
     EXPECT_EQ(info.nlinks, 0u);
   }
   if (have_h5dump()) {
-    const std::string cmd = "h5dump " + out.string() + " >/dev/null 2>&1";
+    const std::string cmd = std::string(OPSYNC_H5DUMP) + " " + out.string() + " >/dev/null 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << "h5dump rejects the empty export";
   } else {
     std::cout << "h5dump not found: the empty file was checked with the HDF5 library only\n";

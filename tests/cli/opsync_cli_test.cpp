@@ -47,6 +47,20 @@ TEST(OpsyncCli, HelpListsTheCommands) {
   const CliRun imp = opsync(dir, "import --help");
   EXPECT_NE(imp.out.find("--clock-offset-s"), std::string::npos);
   EXPECT_NE(imp.out.find("charge positive"), std::string::npos);
+  // It names the binary formats it reads, not only text.
+  for (const char* f : {".mpr", ".nda", ".ndax", ".res", ".mpt"}) EXPECT_NE(imp.out.find(f), std::string::npos) << f;
+  EXPECT_EQ(imp.out.find("delimited text file"), std::string::npos);
+}
+
+// One version, from project() in CMakeLists.txt: both programs say it.
+TEST(OpsyncCli, VersionIsTheProjectVersion) {
+  opsync::test::TempDir dir;
+  const CliRun r = opsync(dir, "--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, std::string("opsync ") + OPSYNC_PROJECT_VERSION + "\n");
+  const auto out = dir.path() / "opsyncd_version.txt";
+  ASSERT_EQ(std::system((std::string(OPSYNCD_BINARY) + " --version >" + out.string() + " 2>&1").c_str()), 0);
+  EXPECT_EQ(slurp(out), std::string("opsyncd ") + OPSYNC_PROJECT_VERSION + "\n");
 }
 
 TEST(OpsyncCli, ImportThenSessionsInfoAndExport) {

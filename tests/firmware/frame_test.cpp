@@ -69,10 +69,10 @@ TEST(FwFrame, SameBytesAsTheDaemonAndEachDecodesTheOther) {
   }
 }
 
-TEST(FwFrame, LargestFrameIs69BytesAndLongerPayloadsAreRefused) {
-  EXPECT_EQ(kMaxFrameBytes, 69u);
+TEST(FwFrame, LargestFrameIs75BytesAndLongerPayloadsAreRefused) {
+  EXPECT_EQ(kMaxFrameBytes, 75u);
   const Bytes max_payload(kMaxPayloadBytes, 0xA5);
-  EXPECT_EQ(fw_frame(max_payload).size(), 69u);
+  EXPECT_EQ(fw_frame(max_payload).size(), 75u);
   const Bytes too_long(kMaxPayloadBytes + 1, 0xA5);
   Bytes out(200);
   EXPECT_EQ(frame_encode(too_long.data(), too_long.size(), out.data(), out.size()), 0u);

@@ -158,10 +158,11 @@ Pair make(pb_size_t tag, Values& v) {
       q->set_tick(h.tick);
       h.has_counters = v.flag();
       if (h.has_counters) {
-        h.counters = {v.u32(), v.u32(), v.u32()};
+        h.counters = {v.u32(), v.u32(), v.u32(), v.u32()};
         q->mutable_counters()->set_edges_seen(h.counters.edges_seen);
         q->mutable_counters()->set_edges_dropped(h.counters.edges_dropped);
         q->mutable_counters()->set_frames_rejected(h.counters.frames_rejected);
+        q->mutable_counters()->set_rx_overruns(h.counters.rx_overruns);
       }
       h.uptime_ms = v.u64();
       q->set_uptime_ms(h.uptime_ms);
@@ -180,10 +181,11 @@ Pair make(pb_size_t tag, Values& v) {
       }
       s.has_counters = v.flag();
       if (s.has_counters) {
-        s.counters = {v.u32(), v.u32(), v.u32()};
+        s.counters = {v.u32(), v.u32(), v.u32(), v.u32()};
         q->mutable_counters()->set_edges_seen(s.counters.edges_seen);
         q->mutable_counters()->set_edges_dropped(s.counters.edges_dropped);
         q->mutable_counters()->set_frames_rejected(s.counters.frames_rejected);
+        q->mutable_counters()->set_rx_overruns(s.counters.rx_overruns);
       }
       s.tick = v.u64();
       q->set_tick(s.tick);
@@ -211,8 +213,8 @@ const pb_size_t kAllTags[] = {
     opsync_bridge_Envelope_sync_reply_tag,   opsync_bridge_Envelope_heartbeat_tag,
     opsync_bridge_Envelope_status_tag,       opsync_bridge_Envelope_error_tag};
 
-TEST(FwNanopb, EnvelopeBoundIs63Bytes) {
-  EXPECT_EQ(opsync_bridge_Envelope_size, 63);
+TEST(FwNanopb, EnvelopeBoundIs69Bytes) {
+  EXPECT_EQ(opsync_bridge_Envelope_size, 69);
   EXPECT_EQ(static_cast<size_t>(opsync_bridge_Envelope_size), kMaxPayloadBytes);
 }
 

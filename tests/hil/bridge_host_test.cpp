@@ -88,10 +88,16 @@ TEST(HilBridgeHost, DriverRecordsEveryEdgeOfTheFirmwareCoreOnce) {
   o.dir = dir;
   o.host_binary = OPSYNC_BRIDGE_HOST_BINARY;
   o.daemon_binary = OPSYNCD_BINARY;
-  o.seconds = 25;
+  // opsyncd runs until every edge the script makes it send is in the store (the last ones are
+  // mapped once the clock fit covers them, ~4 s after), then is stopped; 150 s bounds a hang.
+  o.seconds = 150;
   o.host_args = {"--drift-ppm", fmt::format("{}", kDriftPpm), "--offset-s", fmt::format("{}", kOffsetS),
                  "--tick0",     std::to_string(tick0),        "--jitter-us", "1000",
                  "--seed",      "7",                          "--edges",     (dir / "edges.txt").string()};
+  size_t rising_scripted = 0;
+  for (const Scripted& e : scripted) rising_scripted += e.rising;
+  const fs::path db = dir / "station.db";
+  o.done = [&db, rising_scripted] { return test::stored_trigger_edges(db) >= rising_scripted; };
   const test::BridgeHostSession s = test::run_bridge_host_session(o);
   ASSERT_EQ(s.error, "");
   ASSERT_EQ(s.daemon_rc, 0) << "opsyncd did not end cleanly; see " << s.daemon_log;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "bridge_test.pb.h"
+#include "common/bridge_record.h"
 #include "common/child_process.h"
 #include "drivers/bridge/bridge_codec.h"
 #include "drivers/bridge/fake_host.h"
@@ -193,6 +194,7 @@ struct Truth {
   std::vector<Inject> injects;
   std::vector<Edge> edges;
   uint32_t stack_peak = 0;  // bytes, the largest the firmware reported
+  size_t stalls = 0;        // StallMainLoop requests served
   std::vector<std::string> other;  // lines of no known kind (must stay empty)
 };
 
@@ -219,6 +221,8 @@ Truth read_truth(const fs::path& path) {
     } else if (f["kind"] == "edge" && f.count("seq") && f.count("tick")) {
       t.edges.push_back({static_cast<uint32_t>(std::stoul(f["seq"])), static_cast<uint32_t>(std::stoul(f["input"])),
                          static_cast<uint32_t>(std::stoul(f["edge"])), std::stoull(f["tick"]), f["dropped"] == "1"});
+    } else if (f["kind"] == "stalled" && f.count("ms")) {
+      ++t.stalls;
     } else if (f["kind"] == "stack" && f.count("peak")) {
       t.stack_peak = std::max(t.stack_peak, static_cast<uint32_t>(std::stoul(f["peak"])));
     } else if (!line.empty()) {
@@ -226,6 +230,30 @@ Truth read_truth(const fs::path& path) {
     }
   }
   return t;
+}
+
+// Waits until the firmware answers on the link: a status request every 200 ms until a Status
+// comes back. Bytes sent before the firmware has enabled its USART are lost, on QEMU as on the
+// board, and QEMU passes nothing on until it notices the terminal's reader (within ~1 s); so a
+// host must hear the device before it relies on being heard. Returns what was read.
+std::vector<uint8_t> handshake(int fd, Clock::time_point deadline) {
+  pb::Envelope status;
+  status.mutable_status_request();
+  const std::vector<uint8_t> request = frame_of(status);
+  const auto has_status = [](const std::vector<uint8_t>& bytes) {
+    for (const auto& e : pb::test::decode_frames(bytes)) {
+      if (e.has_status()) return true;
+    }
+    return false;
+  };
+  std::vector<uint8_t> got;
+  while (Clock::now() < deadline && !has_status(got)) {
+    if (!write_all(fd, request)) break;
+    const std::vector<uint8_t> more =
+        read_until(fd, std::min(deadline, Clock::now() + std::chrono::milliseconds(200)), has_status);
+    got.insert(got.end(), more.begin(), more.end());
+  }
+  return got;
 }
 
 // ---- tests ----
@@ -255,11 +283,18 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
                         inject_frame(1, 2, pb::EDGE_KIND_RISING)}) {
     request.insert(request.end(), f.begin(), f.end());
   }
-  // QEMU notices a reader on its pseudo-terminal within a second; what it sent before is lost,
-  // and what we write waits in the terminal until then.
+  // The protocol's own answer says the firmware is up; only then the requests under test.
+  const std::vector<uint8_t> first = handshake(fd, Clock::now() + std::chrono::seconds(30));
+  {
+    bool status_seen = false;
+    for (const auto& e : pb::test::decode_frames(first)) status_seen |= e.has_status();
+    ASSERT_TRUE(status_seen) << "the firmware never answered a status request; QEMU log " << qemu.log;
+  }
   ASSERT_TRUE(write_all(fd, request));
-  const auto have_all = [](const std::vector<uint8_t>& bytes) {
+  const auto have_all = [&first](const std::vector<uint8_t>& more) {
     bool hello = false, status_seen = false, reply = false, error = false;
+    std::vector<uint8_t> bytes = first;
+    bytes.insert(bytes.end(), more.begin(), more.end());
     for (const auto& e : pb::test::decode_frames(bytes)) {
       hello |= e.has_hello();
       status_seen |= e.has_status();
@@ -268,7 +303,11 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
     }
     return hello && status_seen && reply && error;
   };
-  std::vector<uint8_t> got = read_until(fd, Clock::now() + std::chrono::seconds(8), have_all);
+  std::vector<uint8_t> got = first;
+  {
+    const std::vector<uint8_t> more = read_until(fd, Clock::now() + std::chrono::seconds(30), have_all);
+    got.insert(got.end(), more.begin(), more.end());
+  }
 
   // Two more pings 1.5 s apart on the live link: the tick rate the firmware claims, against
   // the host's clock.
@@ -289,13 +328,68 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
       }
       return reply && status_seen;
     };
-    const std::vector<uint8_t> more = read_until(fd, Clock::now() + std::chrono::seconds(5), answered);
+    const std::vector<uint8_t> more = read_until(fd, Clock::now() + std::chrono::seconds(30), answered);
     got.insert(got.end(), more.begin(), more.end());
     return t;
   };
   const int64_t t_first = ping_and_wait(6, false);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const int64_t t_second = ping_and_wait(7, true);
+  std::vector<pb::Status> statuses_before_burst;
+  for (const auto& e : pb::test::decode_frames(got)) {
+    if (e.has_status()) statuses_before_burst.push_back(e.status());
+  }
+
+  // A burst much larger than the firmware's receive ring (1 KiB), in one write: 120 configure
+  // frames, each with another input mask and followed by a status request (whose replies keep
+  // the firmware's UART busy while bytes pour in), then ping 8. Every byte must be taken: no
+  // frame rejected, no receive overrun, and the last configuration in force.
+  {
+    std::vector<uint8_t> burst;
+    uint32_t last_mask = 0;
+    for (uint32_t i = 0; i < 120; ++i) {
+      pb::Envelope c;
+      last_mask = 1u + (i % 15u);
+      c.mutable_configure()->set_inputs_enabled_mask(last_mask);
+      for (const auto& f : {frame_of(c), frame_of(status)}) burst.insert(burst.end(), f.begin(), f.end());
+    }
+    ping.mutable_sync_request()->set_seq(8);
+    const std::vector<uint8_t> p8 = frame_of(ping);
+    burst.insert(burst.end(), p8.begin(), p8.end());
+    ASSERT_GT(burst.size(), 2048u);
+    ASSERT_TRUE(write_all(fd, burst));
+    const auto replied = [](const std::vector<uint8_t>& in) {
+      for (const auto& e : pb::test::decode_frames(in)) {
+        if (e.has_sync_reply() && e.sync_reply().seq() == 8) return true;
+      }
+      return false;
+    };
+    const std::vector<uint8_t> after_burst = read_until(fd, Clock::now() + std::chrono::seconds(60), replied);
+    got.insert(got.end(), after_burst.begin(), after_burst.end());
+    ASSERT_TRUE(replied(after_burst)) << "no reply to the ping after a " << burst.size() << "-byte burst";
+    // The status after the burst: counters and configuration.
+    const std::vector<uint8_t> s = frame_of(status);
+    ASSERT_TRUE(write_all(fd, s));
+    const auto status_after = [](const std::vector<uint8_t>& in) {
+      for (const auto& e : pb::test::decode_frames(in)) {
+        if (e.has_status()) return true;
+      }
+      return false;
+    };
+    // Drain what the burst's status requests produced, then ask once more on a quiet link.
+    std::vector<uint8_t> tail = read_until(fd, Clock::now() + std::chrono::seconds(30), status_after);
+    got.insert(got.end(), tail.begin(), tail.end());
+    std::optional<pb::Status> final_status;
+    for (const auto& e : pb::test::decode_frames(tail)) {
+      if (e.has_status()) final_status = e.status();
+    }
+    ASSERT_TRUE(final_status.has_value()) << "no status after the burst";
+    EXPECT_EQ(final_status->config().inputs_enabled_mask(), last_mask) << "a configure frame of the burst was lost";
+    EXPECT_EQ(final_status->counters().frames_rejected(), 0u) << "bytes of the burst were lost or damaged";
+    EXPECT_EQ(final_status->counters().rx_overruns(), 0u) << "the firmware's UART receive overran";
+    std::printf("QEMU firmware: a %zu-byte burst taken whole (frames_rejected %u, rx_overruns %u)\n", burst.size(),
+                final_status->counters().frames_rejected(), final_status->counters().rx_overruns());
+  }
   link.close();
   EXPECT_EQ(qemu.process.stop(std::chrono::seconds(5)), 0) << "QEMU did not end cleanly on SIGTERM";
 
@@ -338,10 +432,95 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
       static_cast<double>(replies[7].t2_tick() - replies[6].t2_tick()) / static_cast<double>(kQemuTickHz);
   std::printf("QEMU firmware: %.6f s device time for %.6f s host time between two pings\n", device_s, host_s);
   EXPECT_NEAR(device_s, host_s, 0.05) << "a wrong tick rate would be off by far more";
-  ASSERT_FALSE(statuses.empty());
-  EXPECT_TRUE(statuses.back().running());
-  EXPECT_EQ(statuses.back().config().inputs_enabled_mask(), 0b0101u);
+  ASSERT_FALSE(statuses_before_burst.empty());
+  EXPECT_TRUE(statuses_before_burst.back().running());
+  EXPECT_EQ(statuses_before_burst.back().config().inputs_enabled_mask(), 0b0101u);
   EXPECT_EQ(statuses.back().counters().frames_rejected(), 0u);
+  fs::remove_all(dir);
+}
+
+// The receive path while the main loop is busy: a burst of frames (2 KiB, twice the receive
+// ring) sent while the firmware's main loop is held for 300 ms must come through whole. Before
+// the receive interrupt paused on a full ring, such bytes were dropped (frames failing their
+// CRC, requests lost); on a board at full link rate the same happens if the main loop ever
+// falls behind by a ring's worth, and the overrun is then counted and reported.
+TEST(QemuBridge, ReceivePathLosesNothingWhileTheMainLoopIsBusy) {
+  const std::string why = missing(OPSYNC_STM32_INJECT_ELF);
+  if (!why.empty()) GTEST_SKIP() << why;
+  const fs::path dir = fresh_dir("stall");
+  const fs::path truth_path = dir / "truth.log";
+  Qemu qemu(dir, OPSYNC_STM32_INJECT_ELF, truth_path);
+  ASSERT_FALSE(qemu.pty.empty()) << "QEMU named no pseudo-terminal; see " << qemu.log;
+  Fd link(::open(qemu.pty.c_str(), O_RDWR | O_NOCTTY));
+  const int fd = link.fd;
+  ASSERT_GE(fd, 0) << qemu.pty;
+  termios tio{};
+  tcgetattr(fd, &tio);
+  cfmakeraw(&tio);
+  tcsetattr(fd, TCSANOW, &tio);
+  {
+    bool up = false;
+    for (const auto& e : pb::test::decode_frames(handshake(fd, Clock::now() + std::chrono::seconds(30)))) {
+      up |= e.has_status();
+    }
+    ASSERT_TRUE(up) << "the firmware never answered a status request; QEMU log " << qemu.log;
+  }
+
+  std::vector<uint8_t> burst;
+  {
+    pb::test::TestEnvelope t;
+    t.mutable_stall_main_loop()->set_ms(300);
+    const std::string payload = t.SerializeAsString();
+    burst = pb::encode_frame(std::span(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
+  }
+  pb::Envelope status, ping;
+  status.mutable_status_request();
+  uint32_t last_mask = 0;
+  for (uint32_t i = 0; i < 120; ++i) {
+    pb::Envelope c;
+    last_mask = 1u + (i % 15u);
+    c.mutable_configure()->set_inputs_enabled_mask(last_mask);
+    for (const auto& f : {frame_of(c), frame_of(status)}) burst.insert(burst.end(), f.begin(), f.end());
+  }
+  ping.mutable_sync_request()->set_seq(9);
+  {
+    const std::vector<uint8_t> p = frame_of(ping);
+    burst.insert(burst.end(), p.begin(), p.end());
+  }
+  ASSERT_GT(burst.size(), 2048u);
+  ASSERT_TRUE(write_all(fd, burst));
+  const auto replied = [](const std::vector<uint8_t>& in) {
+    for (const auto& e : pb::test::decode_frames(in)) {
+      if (e.has_sync_reply() && e.sync_reply().seq() == 9) return true;
+    }
+    return false;
+  };
+  const std::vector<uint8_t> after = read_until(fd, Clock::now() + std::chrono::seconds(60), replied);
+  EXPECT_TRUE(replied(after)) << "no reply to the ping sent after the burst: its bytes were lost";
+  ASSERT_TRUE(write_all(fd, frame_of(status)));
+  const auto has_status = [](const std::vector<uint8_t>& in) {
+    for (const auto& e : pb::test::decode_frames(in)) {
+      if (e.has_status()) return true;
+    }
+    return false;
+  };
+  const std::vector<uint8_t> tail = read_until(fd, Clock::now() + std::chrono::seconds(30), has_status);
+  link.close();
+  EXPECT_EQ(qemu.process.stop(std::chrono::seconds(5)), 0);
+
+  std::optional<pb::Status> final_status;
+  for (const auto& e : pb::test::decode_frames(tail)) {
+    if (e.has_status()) final_status = e.status();
+  }
+  ASSERT_TRUE(final_status.has_value()) << "no status after the burst";
+  EXPECT_EQ(final_status->config().inputs_enabled_mask(), last_mask) << "configure frames of the burst were lost";
+  EXPECT_EQ(final_status->counters().frames_rejected(), 0u) << "bytes of the burst were lost or damaged";
+  EXPECT_EQ(final_status->counters().rx_overruns(), 0u) << "the firmware's UART receive overran";
+  const Truth truth = read_truth(truth_path);
+  EXPECT_EQ(truth.stalls, 1u) << "the firmware did not hold its main loop";
+  EXPECT_TRUE(truth.other.empty()) << truth.other.front();
+  std::printf("QEMU firmware: a %zu-byte burst during a 300 ms main-loop stall: frames_rejected %u, rx_overruns %u\n",
+              burst.size(), final_status->counters().frames_rejected(), final_status->counters().rx_overruns());
   fs::remove_all(dir);
 }
 
@@ -369,16 +548,17 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
          << "[[source]]\nname = \"bridge\"\ndriver = \"bridge\"\naddress = \"serial://" << qemu.pty
          << "?baud=115200\"\nscan_start_input = 0\nscan_end_input = 1\ndetector_frame_input = 2\n";
   }
-  // Long enough for the clock fit to settle (10 s) and map the last edges (4 s after them).
-  constexpr int kDaemonSeconds = 17;
+  // opsyncd runs until the test has seen every edge stored (below) and stops it; its own
+  // duration only bounds a hang.
+  constexpr int kDaemonLimitSeconds = 240;  // under CTest's 300 s
   const auto t_start = Clock::now();
   test::Process daemon({OPSYNCD_BINARY, "--config", (dir / "station.toml").string(), "--duration-s",
-                        std::to_string(kDaemonSeconds)},
+                        std::to_string(kDaemonLimitSeconds)},
                        (dir / "opsyncd.log").string());
   ASSERT_TRUE(daemon.started());
 
   // opsyncd has connected, configured and started the bridge once the firmware says so.
-  const auto running_deadline = Clock::now() + std::chrono::seconds(10);
+  const auto running_deadline = Clock::now() + std::chrono::seconds(60);
   while (Clock::now() < running_deadline && !read_truth(truth_path).running) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -433,15 +613,22 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   link.close();
   const double inject_s = std::chrono::duration<double>(Clock::now() - t_running).count();
 
-  const int daemon_rc = daemon.wait(std::chrono::seconds(kDaemonSeconds + 30));
-  const double daemon_s = std::chrono::duration<double>(Clock::now() - t_start).count();
-  ASSERT_EQ(daemon_rc, 0) << "opsyncd did not end by itself; see " << dir;
-  EXPECT_EQ(qemu.process.stop(std::chrono::seconds(5)), 0);
-
   std::vector<const Injection*> expected;
   for (const auto& p : plan) {
     if (p.qualifies) expected.push_back(&p);
   }
+
+  // opsyncd maps an edge once its clock fit has settled (10 s of pings) and holds the last ones
+  // until the fit covers them (4 s): wait until the store holds as many edges as qualify (or
+  // more, which the checks below report), then stop it as an operator would.
+  const auto stored_deadline = Clock::now() + std::chrono::seconds(kDaemonLimitSeconds - 30);
+  while (Clock::now() < stored_deadline && test::stored_trigger_edges(dir / "station.db") < expected.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const int daemon_rc = daemon.stop(std::chrono::seconds(30));
+  const double daemon_s = std::chrono::duration<double>(Clock::now() - t_start).count();
+  ASSERT_EQ(daemon_rc, 0) << "opsyncd did not end cleanly on SIGTERM; see " << dir;
+  EXPECT_EQ(qemu.process.stop(std::chrono::seconds(5)), 0);
 
   // 1. The firmware's truth: every injection latched once, in order; exactly the qualifying
   //    ones became edges, seq 0..N-1, each with the tick latched for its injection.
@@ -482,13 +669,25 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   ASSERT_EQ(sources.size(), 1u);
   const store::SourceId source_id = sources[0].id;
   std::vector<uint8_t> device_bytes;
+  std::map<uint32_t, int64_t> edge_arrival_ns;  // Edge.seq -> when opsyncd read the frame's last byte
   {
     store::Db db((dir / "station.db").string(), store::Db::Mode::ReadOnly);
-    store::Stmt st(db, "SELECT bytes FROM captures WHERE source_id = ? AND direction = 'in' ORDER BY id");
+    store::Stmt st(db, "SELECT t_ns, bytes FROM captures WHERE source_id = ? AND direction = 'in' ORDER BY id");
     st.bind(1, static_cast<int64_t>(source_id));
+    std::vector<uint8_t> pending;  // bytes after the last frame delimiter seen
     while (st.step()) {
-      const std::string b = st.col_blob(0);
+      const int64_t t_ns = st.col_int(0);
+      const std::string b = st.col_blob(1);
       device_bytes.insert(device_bytes.end(), b.begin(), b.end());
+      pending.insert(pending.end(), b.begin(), b.end());
+      const auto last_delimiter = std::find(pending.rbegin(), pending.rend(), uint8_t{0});
+      if (last_delimiter == pending.rend()) continue;
+      const auto complete_end = last_delimiter.base();
+      const std::vector<uint8_t> complete(pending.begin(), complete_end);
+      for (const auto& f : pb::test::decode_frames(complete)) {
+        if (f.has_edge()) edge_arrival_ns.emplace(f.edge().seq(), t_ns);
+      }
+      pending.erase(pending.begin(), complete_end);
     }
   }
   size_t bad = 0;
@@ -512,6 +711,7 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   ASSERT_TRUE(last_counters.has_value()) << "no heartbeat reached opsyncd";
   EXPECT_EQ(last_counters->frames_rejected(), 0u) << "an injection interleaved with opsyncd's frames?";
   EXPECT_EQ(last_counters->edges_dropped(), 0u);
+  EXPECT_EQ(last_counters->rx_overruns(), 0u) << "the firmware lost received bytes";
   EXPECT_EQ(last_counters->edges_seen(), expected.size());
 
   // 3. What opsyncd recorded: one trigger_edges sample per edge, in order, with the input as
@@ -537,15 +737,25 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(resets, 0u);
 
-  // 4. Timing, end to end: each paced edge's stamp (opsyncd's clock fit applied to the latched
-  //    tick) against the host time the test wrote its frame. The latch comes after the write by
-  //    QEMU's delivery of the frame (its USART takes ~0.1 ms a byte; on a saturated machine the
-  //    emulator's scheduling adds tens of ms), so the difference is that delay plus the fit's
-  //    error. Reported; bounded only against gross faults (a wrong tick rate or a wrap counted
-  //    wrongly puts a stamp seconds off). The exact check is the tick, above.
+  // 4. Timing, end to end: each edge's stamp (opsyncd's clock fit applied to the latched tick)
+  //    must lie where the latch can have happened: after the test wrote the injection and before
+  //    opsyncd read the Edge frame that reports it. How long QEMU took in between depends on how
+  //    busy the machine is (tens to hundreds of ms when saturated) and decides nothing; a wrong
+  //    tick rate or a wrap counted wrongly puts a stamp seconds outside. The fit's own error (us)
+  //    is allowed on both sides. The exact check is the tick, above. The delay after the write
+  //    is reported.
+  constexpr int64_t kFitSlackNs = 5'000'000;
   std::vector<double> late_us;
+  size_t outside = 0;
   for (size_t k = 0; k < samples.size(); ++k) {
     if (!expected[k]->burst) late_us.push_back(static_cast<double>(samples[k].t_ns - expected[k]->write_ns) / 1e3);
+    const auto arrival = edge_arrival_ns.find(static_cast<uint32_t>(k));
+    ASSERT_NE(arrival, edge_arrival_ns.end()) << "no capture holds the Edge frame of seq " << k;
+    const bool inside = samples[k].t_ns >= expected[k]->write_ns - kFitSlackNs &&
+                        samples[k].t_ns <= arrival->second + kFitSlackNs;
+    outside += !inside;
+    EXPECT_TRUE(inside) << "seq " << k << " stamped " << samples[k].t_ns << ", written at " << expected[k]->write_ns
+                        << ", reported at " << arrival->second;
   }
   ASSERT_FALSE(late_us.empty());
   double sum = 0, sq = 0, lo = late_us[0], hi = late_us[0];
@@ -565,8 +775,7 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   std::printf("QEMU HIL: stamp - host write time over %zu paced edges: mean %.0f us, RMS %.0f us, min %.0f us, "
               "max %.0f us; injecting took %.1f s, the whole run %.1f s; firmware stack peak %u bytes\n",
               late_us.size(), mean, rms, lo, hi, inject_s, daemon_s, truth.stack_peak);
-  EXPECT_GT(lo, -10'000.0) << "an edge stamped well before it was injected";
-  EXPECT_LT(hi, 250'000.0) << "an edge stamped long after it was injected";
+  EXPECT_EQ(outside, 0u) << "edges stamped outside [written, reported]";
   fs::remove_all(dir);
 }
 

@@ -6,13 +6,16 @@
 //
 // Bounded: opsyncd stops itself after `seconds`; it is waited for with a deadline, then the host
 // build is stopped (SIGTERM, which flushes its truth file); every process is stopped (SIGTERM,
-// then SIGKILL) when the function returns, whatever happened.
+// then SIGKILL) when the function returns, whatever happened. With `done` set (the HIL test),
+// `seconds` only bounds a hang: opsyncd is stopped with SIGTERM as soon as `done` says that what
+// the caller waits for is in the store, so that a slow machine takes longer but decides nothing.
 #pragma once
 
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +33,7 @@ struct BridgeHostSessionOptions {
   double seconds = 30;             // opsyncd --duration-s
   std::vector<std::string> host_args;    // drift, offset, jitter, edges... as opsync-bridge-host takes them
   std::vector<std::string> source_keys;  // extra lines of the bridge's [[source]] table
+  std::function<bool()> done;            // polled every 200 ms; true: stop opsyncd now
 };
 
 struct BridgeHostSession {
@@ -94,7 +98,17 @@ inline BridgeHostSession run_bridge_host_session(const BridgeHostSessionOptions&
     s.error = "opsyncd did not start";
     return s;
   }
-  s.daemon_rc = daemon.wait(std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000) + 30'000));
+  if (o.done) {
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000));
+    int ended = -1;  // opsyncd's status if it ended by itself (at its --duration-s, or failing)
+    while (std::chrono::steady_clock::now() < limit && (ended = daemon.wait(std::chrono::milliseconds(0))) == -1 &&
+           !o.done()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    s.daemon_rc = ended != -1 ? ended : daemon.stop(std::chrono::seconds(30));
+  } else {
+    s.daemon_rc = daemon.wait(std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1000) + 30'000));
+  }
   s.host_rc = host.stop(std::chrono::seconds(5));
   return s;
 }

@@ -32,6 +32,26 @@ struct TruthRow {
   std::string fate;  // sent, dropped, filtered
 };
 
+// How many trigger_edges samples a store holds so far (0 while it does not exist yet or is being
+// created): what HIL tests wait for before they stop opsyncd, instead of a fixed run time.
+inline size_t stored_trigger_edges(const std::filesystem::path& db) {
+  if (!std::filesystem::exists(db)) return 0;
+  try {
+    store::StoreReader r(db.string());
+    size_t n = 0;
+    for (const auto& session : r.sessions()) {
+      for (const auto& source : r.sources(session.id)) {
+        for (const auto& c : r.channels(source.id)) {
+          if (c.name == "trigger_edges") n += r.samples(c.id).size();
+        }
+      }
+    }
+    return n;
+  } catch (const std::exception&) {
+    return 0;  // being created or migrated: ask again later
+  }
+}
+
 // Throws std::runtime_error naming the line on anything unexpected.
 inline std::vector<TruthRow> read_bridge_truth(const std::filesystem::path& path) {
   std::ifstream in(path);

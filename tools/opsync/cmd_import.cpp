@@ -77,8 +77,10 @@ void run_import(const ImportArgs& a) {
 void add_import_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "import",
-      "Import a delimited text file into a session (all or nothing)\n"
-      "  cycler: BioLogic .mpt, Maccor text (.txt, .NNN), Arbin CSV, plain CSV (time, voltage, current...)\n"
+      "Import a cycler, mass-spectrometer or strain file into a session (all or nothing); the format is\n"
+      "recognised from the content\n"
+      "  cycler: BioLogic .mpr (binary) and .mpt, Neware .nda and .ndax, Arbin .res and CSV, Maccor text\n"
+      "          (.txt, .NNN), plain CSV (time, voltage, current...)\n"
       "  ms:     Zilien .tsv, or CSV with time + one column per mass, or (time, mass, ion current) rows\n"
       "  strain: CSV with scan number, start, end and one column per value\n"
       "Current sign: charge positive. Units are read from the headers (mA/A, mAh/Ah, s/min/h).");

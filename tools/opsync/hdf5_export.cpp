@@ -2,6 +2,7 @@
 // checked; a failure becomes one exception naming the object being written and the cause from
 // the bottom of HDF5's error stack, and the half-written temporary file is removed.
 #include "opsync/hdf5_export.h"
+#include "opsync_version.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "opsync/commands.h"
+#include "opsync_version.h"
 #include "sim/sim_command.h"
 
 int main(int argc, char** argv) {
@@ -11,7 +12,7 @@ int main(int argc, char** argv) {
       "Sessions live in one SQLite file per station (--db). Start with `opsync import` or opsyncd,\n"
       "then look with `opsync sessions` and `opsync info`, analyse with `opsync dqdv|gitt|onset|align`\n"
       "or all at once with `opsync report`, and take data out with `opsync export`."};
-  app.set_version_flag("--version", "opsync 0.1.0");
+  app.set_version_flag("--version", "opsync " OPSYNC_VERSION);
   app.require_subcommand(1);
   opsync::cli::add_sessions_command(app);
   opsync::cli::add_info_command(app);

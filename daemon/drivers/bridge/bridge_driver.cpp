@@ -223,9 +223,12 @@ void BridgeDriver::handle_envelope(daemon::DriverHost& host, const Envelope& env
       last_reply_ns_ = t_ns;
       const Status& s = envelope.status();
       host.event(t_ns, "status",
-                 fmt::format("running={} edges_seen={} edges_dropped={} frames_rejected={}", s.running(),
-                             s.counters().edges_seen(), s.counters().edges_dropped(),
-                             s.counters().frames_rejected()));
+                 fmt::format("running={} edges_seen={} edges_dropped={} frames_rejected={}{}", s.running(),
+                             s.counters().edges_seen(), s.counters().edges_dropped(), s.counters().frames_rejected(),
+                             // only when nonzero: a firmware without the counter reads 0
+                             s.counters().rx_overruns() != 0
+                                 ? fmt::format(" rx_overruns={}", s.counters().rx_overruns())
+                                 : std::string()));
       handle_counters(host, s.counters(), t_ns);
       return;
     }
@@ -424,6 +427,11 @@ void BridgeDriver::handle_counters(daemon::DriverHost& host, const Counters& c, 
     if (c.frames_rejected() > old.frames_rejected()) {
       limited_event(host, t_ns, "frames_rejected",
                     fmt::format("bridge rejected {} frames from the host", c.frames_rejected() - old.frames_rejected()));
+    }
+    if (c.rx_overruns() > old.rx_overruns()) {
+      limited_event(host, t_ns, "rx_overruns",
+                    fmt::format("bridge lost {} received bytes (UART overrun): frames from the host may be lost",
+                                c.rx_overruns() - old.rx_overruns()));
     }
   }
   device_counters_ = c;

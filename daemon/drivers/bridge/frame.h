@@ -12,7 +12,7 @@
 namespace opsync::bridge {
 
 // Cap on one encoded frame (without its delimiter). Real frames are under 70 bytes
-// (nanopb's Envelope_size is 63); the cap only bounds what garbage can make us hold.
+// (nanopb's Envelope_size is 69); the cap only bounds what garbage can make us hold.
 inline constexpr size_t kMaxEncodedFrameBytes = 512;
 inline constexpr size_t kCrcBytes = 4;
 // Largest payload whose frame still fits the cap.
