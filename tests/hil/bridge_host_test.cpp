@@ -1,6 +1,7 @@
 // Hardware-in-the-loop with the bridge firmware's own core: opsyncd (its bridge driver as it is,
-// default settings) records opsync-bridge-host over a pseudo-terminal, at 1x for 25 s, both on one
-// shared reference clock. Checks that every scripted edge arrives once, in order, with the tick
+// default settings) records opsync-bridge-host over a pseudo-terminal, at 1x, both on one shared
+// reference clock, until every edge the script makes the core send is in the store (~25 s; the
+// test waits for the store, not for a time). Checks that every scripted edge arrives once, in order, with the tick
 // the core latched (also across a timer wrap), that scans are assembled from them, and that the
 // mapped times are near the truth the host build writes.
 //

@@ -2,7 +2,13 @@
 // (pseudo-terminal, 28800 baud) and trigger bridge (pseudo-terminal, drifting jittery clock);
 // opsyncd records them; the test checks what was recorded against the scenario's truth, and
 // that injected faults (dropped links, stalls, garbage, bad CRCs) cost nothing but the gap,
-// which is recorded as an event. Runs a C/2 charge at 600 x speed (~14 s wall per test).
+// which is recorded as an event. Runs a C/2 charge at 120 x speed (~70 s wall per test).
+//
+// Why 120 x and not the demo's 600 x: the simulated clock runs on whatever the machine is doing,
+// so a millisecond of host scheduling is kSpeed milliseconds of simulated time. At 600 x two busy
+// loops on the two cores were enough to read as instrument stalls (fewer RGA reads, unexplained
+// holes, a scan stamped past its window); at 120 x the same load costs a fifth as much simulated
+// time and the checks below hold with the margins they state.
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -26,7 +32,7 @@ struct HilRun {
   int daemon_rc = -1;
 };
 
-constexpr double kSpeed = 600;
+constexpr double kSpeed = 120;
 
 HilRun run_session(const std::string& name, const std::vector<std::string>& faults,
                    const std::function<void(const fs::path& dir)>& while_running = {}) {
@@ -34,7 +40,7 @@ HilRun run_session(const std::string& name, const std::vector<std::string>& faul
   r.dir = fs::path(::testing::TempDir()) / ("opsync_hil_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(r.dir);
   fs::create_directories(r.dir);
-  std::vector<std::string> sim_args = {OPSYNC_CLI_BINARY, "sim", "--speed", "600", "--c-rate", "0.5",
+  std::vector<std::string> sim_args = {OPSYNC_CLI_BINARY, "sim", "--speed", std::to_string(static_cast<int>(kSpeed)), "--c-rate", "0.5",
                                        "--lead-s", "60", "--out", r.dir.string(), "--quiet"};
   for (const auto& f : faults) {
     sim_args.push_back("--fault");
@@ -59,7 +65,8 @@ HilRun run_session(const std::string& name, const std::vector<std::string>& faul
                         std::to_string(sim_s / kSpeed)},
                        (r.dir / "opsyncd.log").string());
   if (while_running) while_running(r.dir);
-  r.daemon_rc = daemon.wait(std::chrono::seconds(90));
+  // Bounds a hang only: opsyncd stops itself after the scenario.
+  r.daemon_rc = daemon.wait(std::chrono::seconds(static_cast<int64_t>(sim_s / kSpeed) + 120));
   r.sim_rc = sim.stop(std::chrono::seconds(5));
   return r;
 }
@@ -141,8 +148,8 @@ TEST(Hil, RecordsEverySourceOnOneClock) {
   EXPECT_LT(before_max, base * 1.3);
   EXPECT_GT(after_max, base * 3);
 
-  // Bridge: every scan of the scenario, stamped through the fitted clock. At 600 x, a
-  // millisecond of host scheduling is 0.6 s of simulated time: allow 2 s.
+  // Bridge: every scan of the scenario, stamped through the fitted clock. At 120 x, a
+  // millisecond of host scheduling is 0.12 s of simulated time: allow 2 s.
   const auto& truth_scans = r.truth["scans"];
   ASSERT_EQ(rec.scans.size(), truth_scans.size());
   double worst_s = 0;

@@ -310,7 +310,8 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   }
 
   // Two more pings 1.5 s apart on the live link: the tick rate the firmware claims, against
-  // the host's clock.
+  // the host's clock. Each returns (host time of the write, host time the reply was in): the
+  // firmware's reception (t2) of each lies between the two.
   const auto ping_and_wait = [&](uint32_t seq, bool with_status) {
     ping.mutable_sync_request()->set_seq(seq);
     std::vector<uint8_t> bytes = frame_of(ping);
@@ -330,11 +331,11 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
     };
     const std::vector<uint8_t> more = read_until(fd, Clock::now() + std::chrono::seconds(30), answered);
     got.insert(got.end(), more.begin(), more.end());
-    return t;
+    return std::pair<int64_t, int64_t>{t, realtime_ns()};
   };
-  const int64_t t_first = ping_and_wait(6, false);
+  const auto [t_first, t_first_answered] = ping_and_wait(6, false);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const int64_t t_second = ping_and_wait(7, true);
+  const auto [t_second, t_second_answered] = ping_and_wait(7, true);
   std::vector<pb::Status> statuses_before_burst;
   for (const auto& e : pb::test::decode_frames(got)) {
     if (e.has_status()) statuses_before_burst.push_back(e.status());
@@ -423,15 +424,22 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   const pb::SyncReply& r5 = replies[5];
   EXPECT_EQ(r5.t1_host_ns(), 123);
   EXPECT_LE(r5.t2_tick(), r5.t3_tick());
-  EXPECT_LT(r5.t3_tick() - r5.t2_tick(), 5'000'000u) << "t2 -> t3 within 5 ms";
-  // Host seconds between the two writes against device seconds between the two receptions:
-  // the same to a few ms (QEMU's timer runs on the host's clock; each frame's delivery takes
-  // QEMU's USART ~0.1 ms a byte, up to tens of ms when the machine is saturated).
-  const double host_s = static_cast<double>(t_second - t_first) / 1e9;
+  // Reception to reply on the device: microseconds on a board; under QEMU whatever the host's
+  // scheduler gives the emulator (ms when busy). Bounded against a reply held back by a bug
+  // (until a heartbeat, 1 s), not by how fast the machine is.
+  EXPECT_LT(r5.t3_tick() - r5.t2_tick(), 500'000'000u) << "t2 -> t3 within 0.5 s";
+  // Device seconds between the two receptions against the host's: each reception lies between
+  // the host's write and the reply's arrival, so the device interval must fall inside
+  // [write 7 - answer 6, answer 7 - write 6] (QEMU's timer runs on the host's clock), however
+  // long QEMU took to deliver; a wrong tick rate (168 MHz counted as 1 GHz) is off 6-fold.
   const double device_s =
       static_cast<double>(replies[7].t2_tick() - replies[6].t2_tick()) / static_cast<double>(kQemuTickHz);
-  std::printf("QEMU firmware: %.6f s device time for %.6f s host time between two pings\n", device_s, host_s);
-  EXPECT_NEAR(device_s, host_s, 0.05) << "a wrong tick rate would be off by far more";
+  const double shortest_s = static_cast<double>(t_second - t_first_answered) / 1e9;
+  const double longest_s = static_cast<double>(t_second_answered - t_first) / 1e9;
+  std::printf("QEMU firmware: %.6f s device time between two pings, host bounds [%.6f, %.6f] s\n", device_s,
+              shortest_s, longest_s);
+  EXPECT_GE(device_s, shortest_s - 0.001) << "the firmware's clock runs slow against the host's";
+  EXPECT_LE(device_s, longest_s + 0.001) << "the firmware's clock runs fast against the host's";
   ASSERT_FALSE(statuses_before_burst.empty());
   EXPECT_TRUE(statuses_before_burst.back().running());
   EXPECT_EQ(statuses_before_burst.back().config().inputs_enabled_mask(), 0b0101u);

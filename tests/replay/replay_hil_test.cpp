@@ -78,9 +78,28 @@ TEST(ReplayHil, SimulatedSessionReplaysToEqualRecords) {
                       (dir / "sim.log").string());
     ASSERT_TRUE(sim.started());
     ASSERT_TRUE(wait_for(dir / "station.toml", std::chrono::seconds(10))) << slurp(dir / "sim.log");
-    test::Process daemon({OPSYNCD_BINARY, "--config", (dir / "station.toml").string(), "--duration-s", "1.5"},
+    // Record until the faults are past (1.5 s at 100 x) and the store holds more than 50
+    // cycler and RGA readings each (how long that takes depends on the machine's load; the
+    // replay must be equal whatever was recorded), then stop opsyncd as an operator would.
+    test::Process daemon({OPSYNCD_BINARY, "--config", (dir / "station.toml").string(), "--duration-s", "120"},
                          (dir / "opsyncd.log").string());
-    ASSERT_EQ(daemon.wait(std::chrono::seconds(30)), 0) << slurp(dir / "opsyncd.log");
+    ASSERT_TRUE(daemon.started());
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto enough = [&] {
+      if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1500)) return false;
+      try {
+        store::StoreReader reader((dir / "station.db").string());
+        const auto s = reader.find_session("operando-sim");
+        return s && samples_of(reader, s->id, "cycler", "voltage") > 50 &&
+               samples_of(reader, s->id, "rga", "ion_current_m44") > 50;
+      } catch (const std::exception&) {
+        return false;  // being created
+      }
+    };
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(90) && !enough()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(daemon.stop(std::chrono::seconds(30)), 0) << slurp(dir / "opsyncd.log");
     sim.stop(std::chrono::seconds(5));
   }
   const std::string db = (dir / "station.db").string();
@@ -117,15 +136,19 @@ TEST(ReplayHil, OpsyncdRecordsFromAServedRecording) {
   const fs::path served = dir / "served";
   const std::string golden = std::string(OPSYNC_GOLDEN_DIR) + "/sim-faults.opcap";
   {
-    test::Process serve({OPSYNC_CLI_BINARY, "replay", "--serve", "--capture-log", golden, "--speed", "100", "--out",
-                         served.string(), "--duration-s", "30"},
+    // At 25 x (the 180 s recording in 7.2 s): served instruments answer on the simulated clock,
+    // so at 100 x a busy machine polled them too seldom to read 100 RGA values in the
+    // recording's span (75 under two busy loops).
+    test::Process serve({OPSYNC_CLI_BINARY, "replay", "--serve", "--capture-log", golden, "--speed", "25", "--out",
+                         served.string(), "--duration-s", "60"},
                         (dir / "serve.log").string());
     ASSERT_TRUE(serve.started());
     ASSERT_TRUE(wait_for(served / "station.toml", std::chrono::seconds(10))) << slurp(dir / "serve.log");
-    // 200 simulated seconds: the whole 180 s recording.
-    test::Process daemon({OPSYNCD_BINARY, "--config", (served / "station.toml").string(), "--duration-s", "2"},
+    // 200 simulated seconds: the whole 180 s recording (a bound on the simulated clock, which the
+    // served instruments follow too).
+    test::Process daemon({OPSYNCD_BINARY, "--config", (served / "station.toml").string(), "--duration-s", "8"},
                          (dir / "opsyncd.log").string());
-    ASSERT_EQ(daemon.wait(std::chrono::seconds(30)), 0) << slurp(dir / "opsyncd.log");
+    ASSERT_EQ(daemon.wait(std::chrono::seconds(60)), 0) << slurp(dir / "opsyncd.log");
     EXPECT_EQ(serve.stop(std::chrono::seconds(5)), 0);
   }
   const std::string log = slurp(dir / "serve.log");
