@@ -136,15 +136,28 @@ TEST(Hil, RecordsEverySourceOnOneClock) {
   EXPECT_GE(count_events(rec, "cycler", "step_change"), 2u);
 
   // RGA: O2 at baseline before the release reaches it, well above after.
+  // How many reads fit into the simulated hours depends on how busy the machine is (each
+  // exchange's host latency is kSpeed times longer in simulated time): 500-900 here when idle,
+  // 270-400 with both cores loaded. What must hold is that both sides of the release are read.
   const auto& m32 = rec.channel.at("rga/ion_current_m32");
-  ASSERT_GT(m32.size(), 500u);
+  std::printf("RGA m/z 32: %zu reads at x%g\n", m32.size(), kSpeed);
+  ASSERT_GT(m32.size(), 100u);
   const int64_t o2_seen_ns = r.truth["o2_onset"]["rga_arrival_ns"].get<int64_t>();
   const double base = r.truth["params"]["o2_baseline_a"].get<double>();
   double before_max = 0, after_max = 0;
+  size_t before_n = 0, after_n = 0;
   for (const auto& s : m32) {
-    if (s.t_ns < o2_seen_ns - 60'000'000'000) before_max = std::max(before_max, s.value);
-    if (s.t_ns > o2_seen_ns + 600'000'000'000) after_max = std::max(after_max, s.value);
+    if (s.t_ns < o2_seen_ns - 60'000'000'000) {
+      before_max = std::max(before_max, s.value);
+      ++before_n;
+    }
+    if (s.t_ns > o2_seen_ns + 600'000'000'000) {
+      after_max = std::max(after_max, s.value);
+      ++after_n;
+    }
   }
+  EXPECT_GE(before_n, 20u);
+  EXPECT_GE(after_n, 20u);
   EXPECT_LT(before_max, base * 1.3);
   EXPECT_GT(after_max, base * 3);
 
