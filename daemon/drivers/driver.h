@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +52,9 @@ struct DriverCounters {
   uint64_t malformed = 0;   // frames/replies that could not be parsed (skipped, logged as events)
   uint64_t crc_errors = 0;
   uint64_t timeouts = 0;
+  // Per-message events over the rate limit (EventLimiter): counted here, not recorded one by one.
+  uint64_t events_suppressed = 0;
+  std::map<std::string, uint64_t, std::less<>> events_suppressed_by_kind;
 };
 
 class Driver {

@@ -35,6 +35,8 @@ class Inserter {
   int64_t add_scan(const Scan& s);
   void add_capture(const Capture& c);
   void add_import(const ImportRecord& r);
+  // After a rollback: the next sample of each channel asks the file for its sequence number.
+  void forget_sequence_numbers() { next_seq_.clear(); }
 
  private:
   int64_t next_seq(ChannelId channel);

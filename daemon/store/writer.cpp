@@ -1,8 +1,12 @@
-// Writer thread: drains the pending queues into one transaction per batch.
+// Writer thread: drains the pending queues in batches, one transaction each; a full disk.
 #include "store/writer.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "store/inserter.h"
 #include "store/schema.h"
@@ -16,6 +20,14 @@ struct Overloaded : Ts... {
 };
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
+
+constexpr auto kMinBackoff = std::chrono::milliseconds(10);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
+// While closing, retries come at least this often, so that the timeout is spent retrying.
+constexpr auto kMaxCloseBackoff = std::chrono::milliseconds(100);
+constexpr auto kDefaultCloseTimeout = std::chrono::milliseconds(10000);
+// Events, scans, captures and clock models per transaction (captures are the many).
+constexpr size_t kMaxItemsPerBatch = 65536;
 }  // namespace
 
 StoreWriter::StoreWriter(const std::string& path, WriterOptions options)
@@ -32,26 +44,53 @@ StoreWriter::StoreWriter(const std::string& path, WriterOptions options)
 }
 
 StoreWriter::~StoreWriter() {
+  bool closed_before = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    closed_before = stop_;
+  }
+  const CloseReport r = close(kDefaultCloseTimeout);
+  // An explicit close() reports to its caller; here nobody else would say it.
+  if (!closed_before && r.records_unwritten > 0) {
+    fmt::print(stderr, "opsync store: {} records could not be written to {}: {}\n", r.records_unwritten, path_,
+               r.last_error);
+  }
+}
+
+CloseReport StoreWriter::close(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stop_) {
+      stop_ = true;
+      stop_deadline_ = std::chrono::steady_clock::now() + timeout;
+    }
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  return close_report_;
 }
 
 void StoreWriter::run_command(std::function<void(Inserter&)> fn) {
   auto cmd = std::make_shared<Command>();
   cmd->fn = std::move(fn);
   auto done = cmd->done.get_future();
+  queue_command(std::move(cmd));
+  done.get();
+}
+
+void StoreWriter::queue_command(std::shared_ptr<Command> cmd) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) {
+      cmd->done.set_exception(std::make_exception_ptr(StoreError(fmt::format("{}: the store writer is closed", path_))));
+      return;
+    }
     if (pending_samples_.empty() && pending_items_.empty()) first_pending_at_ = std::chrono::steady_clock::now();
     pending_items_.emplace_back(std::move(cmd));
     urgent_ = true;
   }
   cv_.notify_one();
-  done.get();
 }
 
 SessionId StoreWriter::open_session(const Session& s) {
@@ -62,6 +101,12 @@ SessionId StoreWriter::open_session(const Session& s) {
 
 void StoreWriter::end_session(SessionId id, int64_t ended_ns) {
   run_command([&](Inserter& ins) { ins.end_session(id, ended_ns); });
+}
+
+void StoreWriter::queue_end_session(SessionId id, int64_t ended_ns) {
+  auto cmd = std::make_shared<Command>();
+  cmd->fn = [id, ended_ns](Inserter& ins) { ins.end_session(id, ended_ns); };
+  queue_command(std::move(cmd));
 }
 
 SourceId StoreWriter::add_source(const Source& s) {
@@ -93,10 +138,11 @@ void StoreWriter::flush() { run_command({}); }
 void StoreWriter::add_clock_model(SourceId source, const ClockModel& m) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;  // nothing is there to write it
     if (pending_samples_.empty() && pending_items_.empty()) first_pending_at_ = std::chrono::steady_clock::now();
     pending_items_.emplace_back(ClockItem{source, m});
+    records_pushed_.fetch_add(1, std::memory_order_relaxed);
   }
-  records_pushed_.fetch_add(1, std::memory_order_relaxed);
   cv_.notify_one();
 }
 
@@ -107,15 +153,16 @@ void StoreWriter::push(std::span<const Sample> samples) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
     const bool was_empty = pending_samples_.empty() && pending_items_.empty();
     if (was_empty) first_pending_at_ = std::chrono::steady_clock::now();
     const size_t before = pending_samples_.size();
     pending_samples_.insert(pending_samples_.end(), samples.begin(), samples.end());
     // Wake the thread only when it has something new to decide: a deadline or a full batch.
     wake = was_empty || (before < options_.batch_max_samples && pending_samples_.size() >= options_.batch_max_samples);
+    samples_pushed_.fetch_add(samples.size(), std::memory_order_relaxed);
+    records_pushed_.fetch_add(samples.size(), std::memory_order_relaxed);
   }
-  samples_pushed_.fetch_add(samples.size(), std::memory_order_relaxed);
-  records_pushed_.fetch_add(samples.size(), std::memory_order_relaxed);
   if (wake) cv_.notify_one();
 }
 
@@ -124,42 +171,41 @@ void StoreWriter::push(std::span<const Sample> samples) {
 // more records do not change). Waking it for every record costs the producer a futex call and
 // a context switch each time, between a driver's stamp and its write or read.
 template <class T>
-static bool push_item(std::mutex& mu, std::vector<Sample>& samples, std::vector<T>& items,
-                      std::chrono::steady_clock::time_point& first, auto&& item) {
-  std::lock_guard<std::mutex> lock(mu);
-  const bool was_empty = samples.empty() && items.empty();
-  if (was_empty) first = std::chrono::steady_clock::now();
-  items.emplace_back(std::forward<decltype(item)>(item));
+bool StoreWriter::push_item(T&& item) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return false;  // nothing is there to write it
+  const bool was_empty = pending_samples_.empty() && pending_items_.empty();
+  if (was_empty) first_pending_at_ = std::chrono::steady_clock::now();
+  pending_items_.emplace_back(std::forward<T>(item));
+  records_pushed_.fetch_add(1, std::memory_order_relaxed);
   return was_empty;
 }
 
 void StoreWriter::push(Event e) {
-  const bool wake = push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(e));
-  records_pushed_.fetch_add(1, std::memory_order_relaxed);
-  if (wake) cv_.notify_one();
+  if (push_item(std::move(e))) cv_.notify_one();
 }
 
 void StoreWriter::push(Scan s) {
-  const bool wake = push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(s));
-  records_pushed_.fetch_add(1, std::memory_order_relaxed);
-  if (wake) cv_.notify_one();
+  if (push_item(std::move(s))) cv_.notify_one();
 }
 
 void StoreWriter::push(Capture c) {
-  const bool wake = push_item(mu_, pending_samples_, pending_items_, first_pending_at_, std::move(c));
-  records_pushed_.fetch_add(1, std::memory_order_relaxed);
-  if (wake) cv_.notify_one();
+  if (push_item(std::move(c))) cv_.notify_one();
 }
 
 WriterStats StoreWriter::stats() const {
   WriterStats s;
+  std::lock_guard<std::mutex> lock(mu_);
   s.samples_pushed = samples_pushed_.load();
   s.samples_committed = samples_committed_.load();
   s.records_committed = records_committed_.load();
   s.batches = batches_.load();
   s.failed_commits = failed_commits_.load();
-  s.backlog = records_pushed_.load() - s.records_committed;
-  std::lock_guard<std::mutex> lock(mu_);
+  s.records_unwritten = records_unwritten_.load();
+  s.backlog = records_pushed_.load() - s.records_committed - s.records_unwritten;
+  s.disk_full = disk_full_.load();
+  s.disk_full_commits = disk_full_commits_.load();
+  s.reserve_held = reserve_held_.load();
   s.last_error = last_error_;
   return s;
 }
@@ -177,81 +223,228 @@ void StoreWriter::thread_main() {
     started_.set_exception(std::current_exception());
     return;
   }
+  create_reserve();
   started_.set_value();
 
-  // At shutdown a failing commit (disk full) is retried this often before giving up loudly.
-  static constexpr int kFinalTries = 20;
-  int final_tries = 0;
+  using Clock = std::chrono::steady_clock;
+  // In flight: taken from the queue, not yet committed; [*_done, size) is what is left.
   std::vector<Sample> samples;
   std::vector<Item> items;
-  auto backoff = std::chrono::milliseconds(10);
+  size_t samples_done = 0, items_done = 0;
+  auto backoff = kMinBackoff;
+  // (std::optional here makes GCC 12 warn of maybe-uninitialized reads.)
+  bool backing_off = false, full = false;
+  Clock::time_point retry_at{}, full_since{};
+  uint64_t full_failures = 0;
+  bool stop_seen = false;
+  bool essentials_tried = false;
   for (;;) {
-    bool stopping = false;
+    Clock::time_point deadline;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      auto ready = [&] {
-        return stop_ || urgent_ || pending_samples_.size() >= options_.batch_max_samples ||
-               ((!pending_samples_.empty() || !pending_items_.empty()) &&
-                std::chrono::steady_clock::now() - first_pending_at_ >= options_.batch_max_age);
-      };
-      while (!ready()) {
-        if (pending_samples_.empty() && pending_items_.empty()) {
-          cv_.wait(lock);
-        } else {
-          cv_.wait_until(lock, first_pending_at_ + options_.batch_max_age);
+      if (samples_done == samples.size() && items_done == items.size()) {
+        auto ready = [&] {
+          return stop_ || urgent_ || pending_samples_.size() >= options_.batch_max_samples ||
+                 ((!pending_samples_.empty() || !pending_items_.empty()) &&
+                  Clock::now() - first_pending_at_ >= options_.batch_max_age);
+        };
+        while (!ready()) {
+          if (pending_samples_.empty() && pending_items_.empty()) {
+            cv_.wait(lock);
+          } else {
+            cv_.wait_until(lock, first_pending_at_ + options_.batch_max_age);
+          }
         }
+      } else if (backing_off) {
+        // Backing off after a failed commit; a stop request starts the closing retries at once.
+        cv_.wait_until(lock, retry_at, [&] { return stop_ != stop_seen; });
       }
-      stopping = stop_;
-      samples.swap(pending_samples_);
-      items.swap(pending_items_);
+      stop_seen = stop_;
+      deadline = stop_deadline_;
+      // What was pushed meanwhile goes behind what is in flight.
+      if (samples_done == samples.size()) {
+        samples.clear();
+        samples_done = 0;
+        samples.swap(pending_samples_);
+      } else {
+        samples.insert(samples.end(), pending_samples_.begin(), pending_samples_.end());
+        pending_samples_.clear();
+      }
+      if (items_done == items.size()) {
+        items.clear();
+        items_done = 0;
+        items.swap(pending_items_);
+      } else {
+        items.insert(items.end(), std::make_move_iterator(pending_items_.begin()),
+                     std::make_move_iterator(pending_items_.end()));
+        pending_items_.clear();
+      }
       urgent_ = false;
     }
-    if (!samples.empty() || !items.empty()) {
-      if (!commit_batch(samples, items)) {
-        requeue(samples, items);
-        if (stopping && ++final_tries > kFinalTries) {
-          std::lock_guard<std::mutex> lock(mu_);
-          fmt::print(stderr, "opsync store: {} records could not be written to {} at shutdown: {}\n",
-                     pending_samples_.size() + pending_items_.size(), path_, last_error_);
+    if (samples_done == samples.size() && items_done == items.size()) {
+      if (stop_seen) break;
+      continue;
+    }
+
+    // One batch of the usual size, so that a backlog (after the disk was full) goes out in
+    // pieces that fit, and a failing retry costs one batch, not the whole backlog.
+    const size_t n_samples = std::min(samples.size() - samples_done, options_.batch_max_samples);
+    size_t n_items = std::min(items.size() - items_done, kMaxItemsPerBatch);
+    if (samples_done + n_samples < samples.size()) {
+      // A command (flush, end of session) waits for the samples pushed before it: it goes in
+      // the batch that takes the last of them.
+      for (size_t k = 0; k < n_items; ++k) {
+        if (std::holds_alternative<std::shared_ptr<Command>>(items[items_done + k])) {
+          n_items = k;
           break;
         }
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+      }
+    }
+    if (commit_batch(std::span<const Sample>(samples).subspan(samples_done, n_samples),
+                     std::span<Item>(items).subspan(items_done, n_items))) {
+      samples_done += n_samples;
+      items_done += n_items;
+      // Keep the in-flight vectors from growing while a long backlog drains.
+      if (samples_done > options_.batch_max_samples * 16 && samples_done * 2 > samples.size()) {
+        samples.erase(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(samples_done));
+        samples_done = 0;
+      }
+      if (items_done > kMaxItemsPerBatch * 16 && items_done * 2 > items.size()) {
+        items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(items_done));
+        items_done = 0;
+      }
+      backoff = kMinBackoff;
+      backing_off = false;
+      if (full) {
+        disk_full_ = false;
+        if (options_.on_disk_full) {
+          DiskFullReport r;
+          r.full = false;
+          r.backlog = stats().backlog;
+          r.failed_commits = full_failures;
+          r.lasted = Clock::now() - full_since;
+          options_.on_disk_full(r);
+        }
+        full = false;
+        full_failures = 0;
+      }
+      continue;
+    }
+
+    const auto now = Clock::now();
+    if (last_failure_full_) {
+      ++full_failures;
+      disk_full_commits_.fetch_add(1, std::memory_order_relaxed);
+      if (!full) {
+        full = true;
+        full_since = now;
+        disk_full_ = true;
+        if (options_.on_disk_full) {
+          DiskFullReport r;
+          r.full = true;
+          const WriterStats st = stats();
+          r.backlog = st.backlog;
+          r.error = st.last_error;
+          options_.on_disk_full(r);
+        }
+      }
+    }
+    if (stop_seen) {
+      if (last_failure_full_ && reserve_held_) {
+        release_reserve();  // space for the close; retry at once
+        backing_off = false;
         continue;
       }
-      backoff = std::chrono::milliseconds(10);
-      samples.clear();
-      items.clear();
+      if (last_failure_full_ && !essentials_tried) {
+        // The session's own records first: small, and they say what happened (events, clock
+        // models, scans, the session's end). Samples and captures follow if space allows.
+        essentials_tried = true;
+        auto first = items.begin() + static_cast<std::ptrdiff_t>(items_done);
+        auto rest = std::stable_partition(first, items.end(), [](const Item& item) {
+          if (std::holds_alternative<Capture>(item)) return false;
+          if (const auto* cmd = std::get_if<std::shared_ptr<Command>>(&item)) return static_cast<bool>((*cmd)->fn);
+          return true;
+        });
+        const auto n_essential = static_cast<size_t>(rest - first);
+        if (n_essential > 0 && commit_batch({}, std::span<Item>(items).subspan(items_done, n_essential))) {
+          items_done += n_essential;
+          backing_off = false;
+          continue;
+        }
+      }
+      if (now >= deadline) break;
     }
-    if (stopping) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (pending_samples_.empty() && pending_items_.empty()) break;
+    backing_off = true;
+    retry_at = now + backoff;
+    backoff = std::min(backoff * 2, stop_seen ? kMaxCloseBackoff : kMaxBackoff);
+  }
+
+  // Whatever is left could not be written before the deadline: count it, and fail the calls
+  // that wait for it rather than leave them waiting.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    samples.insert(samples.end(), pending_samples_.begin(), pending_samples_.end());
+    items.insert(items.end(), std::make_move_iterator(pending_items_.begin()),
+                 std::make_move_iterator(pending_items_.end()));
+    pending_samples_.clear();
+    pending_items_.clear();
+    uint64_t unwritten = samples.size() - samples_done;
+    const auto error = std::make_exception_ptr(
+        StoreError(fmt::format("{}: not written before the writer closed: {}", path_, last_error_)));
+    for (size_t k = items_done; k < items.size(); ++k) {
+      if (auto* cmd = std::get_if<std::shared_ptr<Command>>(&items[k])) {
+        (*cmd)->done.set_exception(error);
+      } else {
+        ++unwritten;
+      }
     }
+    records_unwritten_ = unwritten;
+    close_report_ = CloseReport{unwritten, unwritten > 0 ? last_error_ : std::string()};
   }
   inserter_.reset();
   db_.reset();
+  release_reserve();
 }
 
-// Puts a batch that failed to commit back in front of whatever arrived meanwhile.
-void StoreWriter::requeue(std::vector<Sample>& samples, std::vector<Item>& items) {
+bool StoreWriter::is_disk_full_error(const StoreError& e) const {
+  const int primary = e.sqlite_code() & 0xff;
+  if (primary == SQLITE_FULL) return true;
+  // Some write paths report ENOSPC as an I/O error.
+  return primary == SQLITE_IOERR && db_ && sqlite3_system_errno(db_->handle()) == ENOSPC;
+}
+
+void StoreWriter::create_reserve() {
+  if (options_.reserve_bytes == 0 || path_.empty() || path_ == ":memory:") return;
+  const int fd = ::open(reserve_path().c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  // Allocated blocks, not a sparse file: the space must really be taken from the disk.
+  const int rc = posix_fallocate(fd, 0, static_cast<off_t>(options_.reserve_bytes));
+  ::close(fd);
+  if (rc == 0) {
+    reserve_held_ = true;
+    return;
+  }
+  ::unlink(reserve_path().c_str());
   std::lock_guard<std::mutex> lock(mu_);
-  samples.insert(samples.end(), pending_samples_.begin(), pending_samples_.end());
-  pending_samples_.swap(samples);
-  items.insert(items.end(), std::make_move_iterator(pending_items_.begin()),
-               std::make_move_iterator(pending_items_.end()));
-  pending_items_.swap(items);
-  samples.clear();
-  items.clear();
-  urgent_ = true;
+  last_error_ = fmt::format("{}: no reserve of {} bytes: {}", reserve_path(), options_.reserve_bytes, std::strerror(rc));
 }
 
-// One transaction for the whole drained batch. A metadata command that fails (e.g. a duplicate
-// source name) is rolled back to its savepoint and its caller gets the error; the rest commits.
-// Returns false when the transaction itself could not be committed (nothing of it is in the file).
-bool StoreWriter::commit_batch(std::vector<Sample>& samples, std::vector<Item>& items) {
+void StoreWriter::release_reserve() {
+  if (!reserve_held_) return;
+  ::unlink(reserve_path().c_str());
+  reserve_held_ = false;
+}
+
+// One transaction for one batch. A metadata command that fails (e.g. a duplicate source name)
+// is rolled back to its savepoint and its caller gets the error; the rest commits. Returns false
+// when the transaction itself could not be committed (nothing of it is in the file).
+bool StoreWriter::commit_batch(std::span<const Sample> samples, std::span<Item> items) {
   std::vector<std::pair<std::shared_ptr<Command>, std::exception_ptr>> finished;
   uint64_t n_records = samples.size();
+  last_failure_full_ = false;
   try {
+    if (options_.before_commit) options_.before_commit(*db_);
     Transaction tx(*db_);
     inserter_->add_samples(samples);
     for (const Item& item : items) {
@@ -267,7 +460,8 @@ bool StoreWriter::commit_batch(std::vector<Sample>& samples, std::vector<Item>& 
                          try {
                            cmd->fn(*inserter_);
                          } catch (const StoreError& e) {
-                           if (e.is_busy()) throw;  // transient: retry the whole batch
+                           // transient, or no space: retry the whole batch
+                           if (e.is_busy() || is_disk_full_error(e)) throw;
                            error = std::current_exception();
                            db_->exec("ROLLBACK TO command");
                          }
@@ -279,6 +473,9 @@ bool StoreWriter::commit_batch(std::vector<Sample>& samples, std::vector<Item>& 
     }
     tx.commit();
   } catch (const std::exception& e) {
+    if (const auto* se = dynamic_cast<const StoreError*>(&e)) last_failure_full_ = is_disk_full_error(*se);
+    // Sequence numbers handed out in the rolled-back transaction are free again.
+    inserter_->forget_sequence_numbers();
     failed_commits_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu_);
     last_error_ = e.what();

@@ -25,7 +25,7 @@ class TempDb {
 
  private:
   void remove() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+    for (const char* suffix : {"", "-wal", "-shm", ".reserve"}) std::filesystem::remove(path_ + suffix);
   }
   std::string path_;
 };

@@ -16,7 +16,15 @@ using ErrorCode = boost::system::error_code;
 
 SimEndpoint::SimEndpoint(asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
                          LinkOptions link)
-    : io_(io), clock_(clock), device_(device), name_(std::move(name)), link_(link), rng_(link.seed), tick_timer_(io) {}
+    : io_(io),
+      clock_(clock),
+      device_(device),
+      name_(std::move(name)),
+      link_(link),
+      rng_(link.seed),
+      tick_timer_(io),
+      to_device_timer_(io),
+      to_client_timer_(io) {}
 
 int64_t SimEndpoint::jitter_ns() {
   if (link_.jitter_max_ns <= 0) return 0;
@@ -52,47 +60,78 @@ bool SimEndpoint::inject(const std::string& fault) {
 }
 
 void SimEndpoint::client_connected() {
+  clear_in_flight();
   device_.on_connect(clock_.now_ns());
   pump();
 }
 
-void SimEndpoint::client_gone() { device_.on_disconnect(clock_.now_ns()); }
+void SimEndpoint::client_gone() {
+  clear_in_flight();
+  device_.on_disconnect(clock_.now_ns());
+}
+
+void SimEndpoint::clear_in_flight() {
+  to_device_.clear();
+  to_client_.clear();
+  to_device_timer_.cancel();
+  to_client_timer_.cancel();
+}
 
 void SimEndpoint::client_bytes(const uint8_t* data, size_t n) {
   bytes_in_ += n;
   if (clock_.now_ns() < stalled_until_ns_) return;  // a stalled instrument hears nothing
-  std::vector<uint8_t> bytes(data, data + n);
-  const int64_t j = jitter_ns();
-  if (j == 0) {
-    device_.on_bytes(bytes, clock_.now_ns());
-    pump();
-    return;
-  }
-  const int64_t due = std::max(monotonic_now_ns() + clock_.to_monotonic_duration_ns(j), last_in_due_mono_);
-  last_in_due_mono_ = due;
-  auto t = std::make_shared<asio::steady_timer>(io_);
-  t->expires_after(std::chrono::nanoseconds(due - monotonic_now_ns()));
-  t->async_wait([this, t, bytes = std::move(bytes)](const ErrorCode& ec) {
-    if (ec) return;
-    device_.on_bytes(bytes, clock_.now_ns());
-    pump();
-  });
+  enqueue(Direction::to_device, std::vector<uint8_t>(data, data + n));
 }
 
 void SimEndpoint::deliver_out(std::vector<uint8_t> bytes) {
   bytes_out_ += bytes.size();
+  enqueue(Direction::to_client, std::move(bytes));
+}
+
+// A chunk leaves after its own jitter, but never before the chunks ahead of it: a later chunk
+// with a shorter delay waits behind them, as bytes on one wire do.
+void SimEndpoint::enqueue(Direction d, std::vector<uint8_t> bytes) {
+  auto& queue = d == Direction::to_device ? to_device_ : to_client_;
   const int64_t j = jitter_ns();
-  if (j == 0) {
-    write_raw(std::move(bytes));
+  if (j == 0 && queue.empty()) {
+    if (d == Direction::to_device) {
+      device_.on_bytes(bytes, clock_.now_ns());
+      pump();
+    } else {
+      write_raw(std::move(bytes));
+    }
     return;
   }
-  const int64_t due = std::max(monotonic_now_ns() + clock_.to_monotonic_duration_ns(j), last_out_due_mono_);
-  last_out_due_mono_ = due;
-  auto t = std::make_shared<asio::steady_timer>(io_);
-  t->expires_after(std::chrono::nanoseconds(due - monotonic_now_ns()));
-  t->async_wait([this, t, bytes = std::move(bytes)](const ErrorCode& ec) mutable {
-    if (!ec && has_client()) write_raw(std::move(bytes));
+  int64_t due = monotonic_now_ns() + clock_.to_monotonic_duration_ns(j);
+  if (!queue.empty()) due = std::max(due, queue.back().due_mono_ns);
+  queue.push_back({due, std::move(bytes)});
+  if (queue.size() == 1) arm(d);
+}
+
+void SimEndpoint::arm(Direction d) {
+  auto& queue = d == Direction::to_device ? to_device_ : to_client_;
+  auto& timer = d == Direction::to_device ? to_device_timer_ : to_client_timer_;
+  if (queue.empty()) return;
+  timer.expires_after(std::chrono::nanoseconds(std::max<int64_t>(0, queue.front().due_mono_ns - monotonic_now_ns())));
+  timer.async_wait([this, d](const ErrorCode& ec) {
+    if (!ec) drain(d);
   });
+}
+
+void SimEndpoint::drain(Direction d) {
+  auto& queue = d == Direction::to_device ? to_device_ : to_client_;
+  const int64_t now = monotonic_now_ns();
+  while (!queue.empty() && queue.front().due_mono_ns <= now) {
+    std::vector<uint8_t> bytes = std::move(queue.front().bytes);
+    queue.pop_front();
+    if (d == Direction::to_device) {
+      device_.on_bytes(bytes, clock_.now_ns());
+      pump();  // may queue replies to the client; never touches this queue
+    } else if (has_client()) {
+      write_raw(std::move(bytes));
+    }
+  }
+  arm(d);
 }
 
 void SimEndpoint::pump() {

@@ -2,6 +2,8 @@
 // a pseudo-terminal (reached through a stable symlink, like a udev name). Time is the
 // simulation clock, so the device's measuring times and clocks are physical at N x speed.
 // Link faults on demand: drop the connection, stall, garbage bytes; link jitter per byte chunk.
+// Jitter delays chunks but never reorders them, as no UART, USB endpoint or TCP stream does:
+// each direction is one FIFO drained by one timer.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -52,8 +54,19 @@ class SimEndpoint {
   const Clock& clock_;
 
  private:
+  // Bytes on their way through the jittery link, in order; due in CLOCK_MONOTONIC ns.
+  struct InFlight {
+    int64_t due_mono_ns;
+    std::vector<uint8_t> bytes;
+  };
+  enum class Direction { to_device, to_client };
+
   void pump();  // collect device output, schedule its delivery, re-arm the device timer
   void deliver_out(std::vector<uint8_t> bytes);
+  void enqueue(Direction d, std::vector<uint8_t> bytes);
+  void arm(Direction d);
+  void drain(Direction d);
+  void clear_in_flight();  // the link went down: what was on the wire is gone
   int64_t jitter_ns();
 
   daemon::SimDevice& device_;
@@ -62,8 +75,8 @@ class SimEndpoint {
   std::mt19937_64 rng_;
   boost::asio::steady_timer tick_timer_;
   int64_t stalled_until_ns_ = 0;
-  int64_t last_out_due_mono_ = 0;  // keeps jittered chunks in order
-  int64_t last_in_due_mono_ = 0;
+  std::deque<InFlight> to_device_, to_client_;
+  boost::asio::steady_timer to_device_timer_, to_client_timer_;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
 };
 

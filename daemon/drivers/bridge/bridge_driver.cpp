@@ -13,7 +13,6 @@
 namespace opsync::bridge {
 namespace {
 
-constexpr int64_t kOneSecondNs = 1'000'000'000;
 constexpr size_t kMaxPendingPings = 64;  // more than sync_timeout / sync_period (50 by default)
 
 const char* edge_name(EdgeKind e) {
@@ -29,7 +28,8 @@ const char* edge_name(EdgeKind e) {
 BridgeDriver::BridgeDriver(BridgeConfig config)
     : config_(config),
       channels_{{"trigger_edges", "", "trigger input index (0..3) of each edge, at its mapped time"}},
-      regression_(sync_options()) {}
+      regression_(sync_options()),
+      limiter_(config_.max_events_per_s) {}
 
 clock::SyncOptions BridgeDriver::sync_options() const {
   clock::SyncOptions o;
@@ -120,12 +120,12 @@ void BridgeDriver::on_tick(daemon::DriverHost& host, int64_t t_ns) {
     if (regression_.valid()) emit_clock_model(host, t_ns);
     next_model_ns_ = t_ns + config_.clock_model_period_ns;
   }
-  flush_suppressed(host, t_ns);
+  limiter_.flush(host, t_ns);
 }
 
 int64_t BridgeDriver::next_deadline_ns() const {
   if (!connected_) return daemon::kNoDeadline;
-  int64_t t = next_sync_ns_;
+  int64_t t = std::min(next_sync_ns_, limiter_.next_deadline_ns());
   if (!reconnect_requested_) t = std::min(t, last_reply_ns_ + config_.reply_timeout_ns);
   return t;
 }
@@ -152,7 +152,7 @@ void BridgeDriver::on_disconnect(daemon::DriverHost& host, int64_t t_ns) {
       host.event(t_ns, "edges_unmapped",
                    fmt::format("{} edges stamped at their arrival time: no clock fit before disconnect", n));
     }
-    flush_suppressed(host, t_ns, true);
+    limiter_.flush(host, t_ns, true);
   }
   connected_ = false;
   decoder_.reset();
@@ -273,8 +273,10 @@ void BridgeDriver::handle_edge(daemon::DriverHost& host, const Edge& edge, int64
       stats_.edges_lost += gap;
       limited_event(host, t_ns, "edges_lost", fmt::format("{} edges lost before edge seq {}", gap, edge.seq()));
     } else if (gap != 0) {
-      host.event(t_ns, "edge_seq_reset",
-                 fmt::format("edge seq went back from {} to {} (bridge restarted?)", *expected_edge_seq_, edge.seq()));
+      ++stats_.edge_seq_resets;
+      limited_event(host, t_ns, "edge_seq_reset",
+                    fmt::format("edge seq went back from {} to {} (bridge restarted?)", *expected_edge_seq_ - 1,
+                                edge.seq()));
     }
   }
   expected_edge_seq_ = edge.seq() + 1;
@@ -383,8 +385,8 @@ void BridgeDriver::emit_edge(daemon::DriverHost& host, const PendingEdge& e, int
   const bool is_end = e.input == config_.scan_end_input && (!gate || e.edge == EDGE_KIND_FALLING);
   if (is_start) {
     if (scan_open_) {
-      host.event(t_ns, "scan_end_missing",
-                 fmt::format("scan {} had no end edge before the next start ({} frames)", scans_started_, scan_frames_));
+      limited_event(host, t_ns, "scan_end_missing",
+                    fmt::format("scan {} had no end edge before the next start ({} frames)", scans_started_, scan_frames_));
     }
     ++scans_started_;
     scan_open_ = true;
@@ -393,7 +395,7 @@ void BridgeDriver::emit_edge(daemon::DriverHost& host, const PendingEdge& e, int
     host.event(t_ns, "scan_start", fmt::format("scan {} (edge seq {}, {})", scans_started_, e.seq, edge_name(e.edge)));
   } else if (is_end) {
     if (!scan_open_) {
-      host.event(t_ns, "scan_end_without_start", fmt::format("end edge seq {} with no scan open", e.seq));
+      limited_event(host, t_ns, "scan_end_without_start", fmt::format("end edge seq {} with no scan open", e.seq));
       return;
     }
     scan_open_ = false;
@@ -444,34 +446,7 @@ void BridgeDriver::emit_clock_model(daemon::DriverHost& host, int64_t t_ns) {
 }
 
 void BridgeDriver::limited_event(daemon::DriverHost& host, int64_t t_ns, std::string_view kind, std::string detail) {
-  auto it = limits_.find(kind);
-  if (it == limits_.end()) it = limits_.emplace(std::string(kind), RateLimit{}).first;
-  RateLimit& r = it->second;
-  if (t_ns - r.window_start_ns >= kOneSecondNs) {
-    r.window_start_ns = t_ns;
-    r.emitted = 0;
-  }
-  if (r.emitted >= config_.max_events_per_s) {
-    ++r.suppressed;
-    ++stats_.events_suppressed;
-    return;
-  }
-  ++r.emitted;
-  if (r.suppressed > 0) {
-    detail += fmt::format(" (+{} like it suppressed)", r.suppressed);
-    r.suppressed = 0;
-  }
-  host.event(t_ns, kind, std::move(detail));
-}
-
-void BridgeDriver::flush_suppressed(daemon::DriverHost& host, int64_t t_ns, bool force) {
-  for (auto& [kind, r] : limits_) {
-    if (r.suppressed == 0 || (!force && t_ns - r.window_start_ns < kOneSecondNs)) continue;
-    host.event(t_ns, kind, fmt::format("{} more suppressed by the rate limit", r.suppressed));
-    r.suppressed = 0;
-    r.window_start_ns = t_ns;
-    r.emitted = 1;
-  }
+  limiter_.event(host, counters_, t_ns, kind, std::move(detail));
 }
 
 }  // namespace opsync::bridge

@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,6 +23,7 @@
 #include "clock/sync_regression.h"
 #include "drivers/bridge/frame.h"
 #include "drivers/driver.h"
+#include "drivers/event_limiter.h"
 
 namespace opsync::bridge {
 
@@ -57,7 +57,7 @@ struct BridgeConfig {
   int64_t fit_settle_ns = 10'000'000'000;
   int64_t map_delay_ns = 4'000'000'000;
   int64_t clock_model_period_ns = 5'000'000'000;
-  int max_events_per_s = 5;                    // per kind, for error-type events; the rest counted
+  int max_events_per_s = 5;                    // per kind, for per-message events; the rest counted
   size_t max_pending_edges = 100'000;          // held edges beyond this are emitted early
 };
 
@@ -73,7 +73,7 @@ struct BridgeStats {
   uint64_t sync_unmatched = 0;     // replies to no pending ping (late, or a wrong echo)
   uint64_t clock_steps = 0;
   uint64_t device_errors = 0;
-  uint64_t events_suppressed = 0;  // by the rate limit
+  uint64_t edge_seq_resets = 0;    // Edge.seq went back: the bridge restarted (or reset its counters)
 };
 
 class BridgeDriver final : public daemon::Driver {
@@ -115,11 +115,6 @@ class BridgeDriver final : public daemon::Driver {
     int64_t tick;
     int64_t arrival_ns;
   };
-  struct RateLimit {
-    int64_t window_start_ns = 0;
-    int emitted = 0;
-    uint64_t suppressed = 0;
-  };
 
   void send(daemon::DriverHost& host, const Envelope& envelope);
   void send_ping(daemon::DriverHost& host, int64_t t_ns);
@@ -136,9 +131,8 @@ class BridgeDriver final : public daemon::Driver {
   void emit_edge(daemon::DriverHost& host, const PendingEdge& edge, int64_t t_ns);
   void emit_unmapped(daemon::DriverHost& host, const PendingEdge& edge);
   void emit_clock_model(daemon::DriverHost& host, int64_t t_ns);
+  // Per-message events (bad frames, sequence gaps, ...) go through the rate limit.
   void limited_event(daemon::DriverHost& host, int64_t t_ns, std::string_view kind, std::string detail);
-  // Reports the counts the rate limit swallowed, once their one-second window is over (or now).
-  void flush_suppressed(daemon::DriverHost& host, int64_t t_ns, bool force = false);
   clock::SyncOptions sync_options() const;
 
   BridgeConfig config_;
@@ -150,7 +144,7 @@ class BridgeDriver final : public daemon::Driver {
   std::deque<clock::SyncExchange> exchanges_;
   std::deque<PendingPing> pings_;
   std::deque<PendingEdge> pending_;
-  std::map<std::string, RateLimit, std::less<>> limits_;
+  daemon::EventLimiter limiter_;
 
   bool connected_ = false;
   bool reconnect_requested_ = false;

@@ -109,6 +109,7 @@ void MacnetDriver::on_connect(DriverHost& host, int64_t t_ns) {
 
 void MacnetDriver::on_disconnect(DriverHost& host, int64_t t_ns) {
   if (connected_) emit_clock_model(host, t_ns, /*force=*/true);
+  limiter_.flush(host, t_ns, /*force=*/true);
   connected_ = false;
   link_down_ = false;
   pending_ = Pending::kNone;
@@ -120,12 +121,13 @@ void MacnetDriver::on_stop(DriverHost& host, int64_t t_ns) { emit_clock_model(ho
 
 int64_t MacnetDriver::next_deadline_ns() const {
   if (!connected_ || link_down_) return kNoDeadline;
-  if (pending_ != Pending::kNone) return request_sent_ns_ + config_.reply_timeout_ns;
-  return next_poll_ns_;
+  const int64_t due_ns = pending_ != Pending::kNone ? request_sent_ns_ + config_.reply_timeout_ns : next_poll_ns_;
+  return std::min(due_ns, limiter_.next_deadline_ns());
 }
 
 void MacnetDriver::on_tick(DriverHost& host, int64_t t_ns) {
   if (!connected_ || link_down_) return;
+  limiter_.flush(host, t_ns);
   if (pending_ != Pending::kNone) {
     if (t_ns >= request_sent_ns_ + config_.reply_timeout_ns) handle_timeout(host, t_ns);
     return;
@@ -170,9 +172,9 @@ void MacnetDriver::handle_timeout(DriverHost& host, int64_t t_ns) {
   ++counters_.timeouts;
   ++consecutive_timeouts_;
   const std::string_view what = pending_ == Pending::kEcho ? "echo (link check)" : "(4,7) reading";
-  host.event(t_ns, "timeout",
-             fmt::format("no reply to {} for {} within {:.0f} ms ({} in a row)", what, channel_text(),
-                         ms(config_.reply_timeout_ns), consecutive_timeouts_));
+  limiter_.event(host, counters_, t_ns, "timeout",
+                 fmt::format("no reply to {} for {} within {:.0f} ms ({} in a row)", what, channel_text(),
+                             ms(config_.reply_timeout_ns), consecutive_timeouts_));
   pending_ = Pending::kNone;
   binary_reader_.clear();
   json_framer_.clear();
@@ -302,7 +304,7 @@ void MacnetDriver::handle_json(DriverHost& host, int64_t t_ns) {
 
 void MacnetDriver::malformed(DriverHost& host, const std::string& problem, int64_t t_ns) {
   ++counters_.malformed;
-  host.event(t_ns, "malformed", problem);
+  limiter_.event(host, counters_, t_ns, "malformed", problem);
   // Resynchronise: drop whatever is buffered. A reading request is given up (the next poll
   // follows on the grid); a pending link check waits on for its echo or its timeout.
   binary_reader_.clear();
@@ -312,7 +314,8 @@ void MacnetDriver::malformed(DriverHost& host, const std::string& problem, int64
 
 void MacnetDriver::late_reply(DriverHost& host, std::string_view what, int64_t t_ns) {
   ++stats_.late_replies;
-  host.event(t_ns, "late_reply", fmt::format("{} arrived after its request timed out; discarded", what));
+  limiter_.event(host, counters_, t_ns, "late_reply",
+                 fmt::format("{} arrived after its request timed out; discarded", what));
 }
 
 void MacnetDriver::on_echo_reply(DriverHost& host, int64_t t_ns) {
@@ -342,7 +345,7 @@ void MacnetDriver::on_macnet_error(DriverHost& host, const JsonReply& reply, int
   if (repeated && errors_since_event_ > 0) {
     detail += fmt::format("; {} more since the last report", errors_since_event_);
   }
-  host.event(t_ns, "macnet_error", std::move(detail));
+  limiter_.event(host, counters_, t_ns, "macnet_error", std::move(detail));
   last_error_message_ = reply.error_message;
   last_error_event_ns_ = t_ns;
   errors_since_event_ = 0;

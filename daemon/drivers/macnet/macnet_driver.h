@@ -13,6 +13,7 @@
 
 #include "clock/sync_regression.h"
 #include "drivers/driver.h"
+#include "drivers/event_limiter.h"
 #include "drivers/macnet/macnet_codec.h"
 
 namespace opsync::daemon {
@@ -134,6 +135,9 @@ class MacnetDriver final : public Driver {
   std::string last_error_message_;
   int64_t last_error_event_ns_ = 0;
   uint64_t errors_since_event_ = 0;
+
+  // timeout, malformed, late_reply and macnet_error events, at most 5 per second each.
+  EventLimiter limiter_;
 
   clock::SyncRegression sync_;
   int64_t last_model_emit_ns_ = 0;

@@ -110,7 +110,7 @@ void RgaDriver::wait_until(Wait wait, int64_t deadline_ns) {
   deadline_ns_ = deadline_ns;
 }
 
-int64_t RgaDriver::next_deadline_ns() const { return deadline_ns_; }
+int64_t RgaDriver::next_deadline_ns() const { return std::min(deadline_ns_, limiter_.next_deadline_ns()); }
 
 int64_t RgaDriver::flush_window_ns() const {
   return std::max(kMinFlush_ns, gate_time_ns(config_.noise_floor) + 100'000'000);
@@ -429,7 +429,7 @@ void RgaDriver::on_malformed(DriverHost& host, int64_t t_ns, const std::string& 
                              std::span<const uint8_t> bytes, bool resend) {
   ++counters_.malformed;
   ++consecutive_malformed_;
-  host.event(t_ns, "malformed", fmt::format("{} [{}]", what, hex_excerpt(bytes)));
+  limiter_.event(host, counters_, t_ns, "malformed", fmt::format("{} [{}]", what, hex_excerpt(bytes)));
   if (consecutive_malformed_ >= kMaxConsecutiveMalformed) {
     fail(host, fmt::format("{} malformed replies in a row (last: {})", consecutive_malformed_, what));
     return;
@@ -445,10 +445,10 @@ void RgaDriver::on_timeout(DriverHost& host, int64_t t_ns) {
   ++counters_.timeouts;
   ++consecutive_timeouts_;
   const auto partial = reader_.received();
-  host.event(t_ns, "timeout",
-             fmt::format("no complete reply to {} within {:.3f} s ({} in a row){}", cmd::printable(current_->text),
-                         static_cast<double>(current_->timeout_ns) / 1e9, consecutive_timeouts_,
-                         partial.empty() ? std::string() : fmt::format("; partial [{}]", hex_excerpt(partial))));
+  limiter_.event(host, counters_, t_ns, "timeout",
+                 fmt::format("no complete reply to {} within {:.3f} s ({} in a row){}", cmd::printable(current_->text),
+                             static_cast<double>(current_->timeout_ns) / 1e9, consecutive_timeouts_,
+                             partial.empty() ? std::string() : fmt::format("; partial [{}]", hex_excerpt(partial))));
   if (phase_ == Phase::kStopping) {
     // Do not wait again on stop: go on to the next step (MR0/FL0), or finish after FL0.
     if (current_->purpose == Purpose::kFilamentOff) {
@@ -474,6 +474,7 @@ void RgaDriver::on_timeout(DriverHost& host, int64_t t_ns) {
 }
 
 void RgaDriver::on_tick(DriverHost& host, int64_t t_ns) {
+  limiter_.flush(host, t_ns);
   if (t_ns < deadline_ns_) return;
   switch (wait_) {
     case Wait::kLogin:
@@ -544,7 +545,8 @@ void RgaDriver::on_stop(DriverHost& host, int64_t /*t_ns*/) {
   finish_stop();
 }
 
-void RgaDriver::on_disconnect(DriverHost& /*host*/, int64_t /*t_ns*/) {
+void RgaDriver::on_disconnect(DriverHost& host, int64_t t_ns) {
+  limiter_.flush(host, t_ns, /*force=*/true);
   phase_ = (phase_ == Phase::kStopping || phase_ == Phase::kStopped) ? Phase::kStopped : Phase::kDisconnected;
   plan_.clear();
   current_.reset();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "drivers/driver.h"
+#include "drivers/event_limiter.h"
 #include "drivers/rga/rga_codec.h"
 
 namespace opsync::daemon::rga {
@@ -137,6 +138,7 @@ class RgaDriver final : public Driver {
   std::vector<ChannelSpec> channels_;
   std::vector<size_t> active_channels_;  // channels read each loop (masses <= M_MAX)
   DriverCounters counters_;
+  EventLimiter limiter_;  // malformed and timeout events, at most 5 per second each
 
   Phase phase_ = Phase::kDisconnected;
   Wait wait_ = Wait::kNone;

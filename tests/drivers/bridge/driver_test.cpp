@@ -271,6 +271,44 @@ TEST(BridgeDriver, SequenceGapIsReportedAsLostEdges) {
   EXPECT_EQ(h.host.samples.size(), 3u);
 }
 
+// A link that reorders frames (as `opsync sim` did at 10 kHz) makes every swapped pair look like
+// a restart: 100,361 edge_seq_reset events in one 40 s run. They are rate limited like the other
+// per-message events, counted, and the count is said.
+TEST(BridgeDriver, EdgeSeqResetsAreRateLimitedAndCounted) {
+  Harness h;
+  h.driver.on_connect(h.host, kT0);
+  h.host.take_sent();
+  constexpr int kPairs = 200;
+  for (int i = 0; i < kPairs; ++i) {
+    // Each pair arrives swapped: seq 2i+1 before 2i.
+    const int64_t t = kT0 + 10 * kMs + i * 100'000;
+    h.next_edge_seq = static_cast<uint32_t>(2 * i + 1);
+    h.edge(t, 2);
+    h.next_edge_seq = static_cast<uint32_t>(2 * i);
+    h.edge(t + 10'000, 2);
+  }
+  h.run_until(kT0 + 500 * kMs);
+  EXPECT_EQ(h.driver.stats().edge_seq_resets, static_cast<uint64_t>(kPairs));
+  EXPECT_EQ(h.host.count("edge_seq_reset"), 5u) << "at most max_events_per_s per kind";
+  const FakeHost::EventRec* first = h.host.find("edge_seq_reset");
+  ASSERT_NE(first, nullptr);
+  EXPECT_NE(first->detail.find("edge seq went back from 1 to 0"), std::string::npos) << first->detail;
+  const auto& c = h.driver.counters();
+  EXPECT_EQ(c.events_suppressed_by_kind.at("edge_seq_reset"), static_cast<uint64_t>(kPairs - 5));
+  EXPECT_LE(h.host.count("edges_lost"), 5u);
+  uint64_t by_kind = 0;
+  for (const auto& [kind, n] : c.events_suppressed_by_kind) by_kind += n;
+  EXPECT_EQ(c.events_suppressed, by_kind);
+  // Once the second is over, one event says how many were left out.
+  h.run_until(kT0 + 1500 * kMs);
+  ASSERT_EQ(h.host.count("edge_seq_reset"), 6u);
+  std::string last;
+  for (const auto& e : h.host.events) {
+    if (e.kind == "edge_seq_reset") last = e.detail;
+  }
+  EXPECT_NE(last.find(std::to_string(kPairs - 5) + " more suppressed"), std::string::npos) << last;
+}
+
 TEST(BridgeDriver, HeartbeatDropIncreaseIsReported) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
@@ -304,7 +342,8 @@ TEST(BridgeDriver, BadFramesAreCountedAndEventsRateLimited) {
   EXPECT_EQ(h.driver.counters().malformed, 2u);
   EXPECT_EQ(h.host.count("crc_error"), 5u) << "at most max_events_per_s per kind";
   EXPECT_EQ(h.host.count("malformed"), 2u);
-  EXPECT_EQ(h.driver.stats().events_suppressed, 95u);
+  EXPECT_EQ(h.driver.counters().events_suppressed, 95u);
+  EXPECT_EQ(h.driver.counters().events_suppressed_by_kind.at("crc_error"), 95u);
   // The rest are summed up once the second is over.
   h.driver.on_tick(h.host, kT0 + 1200 * kMs);
   ASSERT_EQ(h.host.count("crc_error"), 6u);

@@ -329,6 +329,32 @@ TEST(MacnetDriver, MalformedBinaryIsCountedAndPollingGoesOn) {
   EXPECT_EQ(d.counters().timeouts, 0u);
 }
 
+// A link spewing bad replies costs a few events a second, not one per reply; the rest are
+// counted and the count is recorded.
+TEST(MacnetDriver, MalformedFloodIsRateLimitedAndCounted) {
+  RecordingHost h;
+  MacnetDriver d(binary_config(4));
+  const int64_t start = connect_binary(d, h);
+  d.on_tick(h, start);
+  constexpr int kBad = 100;
+  for (int i = 0; i < kBad; ++i) d.on_bytes(h, hex("05 00 07 00 03 00 2e 00 de ad"), start + (2 + i) * kMs);
+  const uint64_t handled = d.counters().malformed + d.stats().late_replies;
+  EXPECT_EQ(handled, static_cast<uint64_t>(kBad)) << "every bad reply is still counted";
+  const size_t recorded = h.events_of("malformed").size() + h.events_of("late_reply").size();
+  EXPECT_LE(recorded, 10u) << "at most 5 per kind per second";
+  EXPECT_EQ(d.counters().events_suppressed + recorded, static_cast<uint64_t>(kBad));
+  uint64_t by_kind = 0;
+  for (const auto& [kind, n] : d.counters().events_suppressed_by_kind) by_kind += n;
+  EXPECT_EQ(by_kind, d.counters().events_suppressed);
+  // The driver asks to be woken when the second is over, and then says what it left out.
+  EXPECT_LE(d.next_deadline_ns(), start + 2 * kMs + kS);
+  d.on_tick(h, start + 1200 * kMs);
+  bool summary = false;
+  for (const auto& e : h.events_of("malformed")) summary |= e.detail.find("more suppressed by the rate limit") != std::string::npos;
+  for (const auto& e : h.events_of("late_reply")) summary |= e.detail.find("more suppressed by the rate limit") != std::string::npos;
+  EXPECT_TRUE(summary);
+}
+
 TEST(MacnetDriver, ReplyForAnotherChannelIsMalformed) {
   RecordingHost h;
   MacnetDriver d(binary_config(1));  // wire Chan 0; vector 1 is Chan 3
