@@ -9,6 +9,7 @@
 
 #include "core/time_format.h"
 #include "store/reader.h"
+#include "store/transaction_writer.h"
 #include "store_test_util_cli.h"
 
 namespace {
@@ -112,6 +113,79 @@ TEST(OpsyncCli, ImportThenSessionsInfoAndExport) {
   const std::string exported = slurp(dir.path() / "x" / "cell.csv");
   EXPECT_EQ(exported.substr(0, exported.find('\n')), "t_ns,time_utc,voltage[V],current[A]");
   EXPECT_NE(exported.find("2024-05-01T09:59:57.500000000Z"), std::string::npos);
+}
+
+// A session as opsyncd leaves it while recording: started, no end.
+void open_live_session(const std::string& db, const std::string& name, int64_t started_ns) {
+  opsync::store::TransactionWriter tw(db);
+  tw.insert().open_session(opsync::store::Session{0, name, started_ns, 0, "beamline", ""});
+  tw.commit();
+}
+
+// Importing into a live session adds a source; the session's start and end stay as they are,
+// and a file without absolute time is placed at the session's start (said in the assumptions).
+TEST(OpsyncCli, ImportIntoALiveSessionNeverMovesIt) {
+  opsync::test::TempDir dir;
+  const std::string db = (dir.path() / "station.db").string();
+  const int64_t t0 = opsync::civil_to_ns(opsync::CivilTime{2026, 3, 4, 8, 0, 0, 0});
+  open_live_session(db, "beam", t0);
+
+  const auto csv = dir.path() / "plain.csv";  // relative times only
+  write_file(csv, "time/s,Voltage(V),Current(mA)\n0,3.0,1.0\n10,3.1,1.0\n");
+  CliRun r = opsync(dir, "import cycler " + csv.string() + " --db " + db + " --session beam");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("placed from 2026-03-04T08:00:00.000000Z, the start of session 'beam'"), std::string::npos)
+      << r.out;
+  {
+    opsync::store::StoreReader reader(db);
+    const auto s = reader.find_session("beam");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->started_ns, t0);
+    EXPECT_EQ(s->ended_ns, 0) << "the live session must stay open";
+    const auto src = reader.sources(s->id);
+    ASSERT_EQ(src.size(), 1u);
+    for (const auto& ch : reader.channels(src[0].id)) {
+      const auto v = reader.samples(ch.id);
+      ASSERT_EQ(v.size(), 2u);
+      EXPECT_EQ(v[0].t_ns, t0);
+      EXPECT_EQ(v[1].t_ns, t0 + 10'000'000'000);
+    }
+  }
+
+  // A file with absolute times an hour before the session: imported, the session unchanged.
+  const auto early = dir.path() / "early.csv";
+  write_file(early, "time/s,Voltage(V),Current(mA)\n0,3.0,1.0\n10,3.1,1.0\n");
+  r = opsync(dir, "import cycler " + early.string() + " --db " + db + " --session beam --start 2026-03-04T07:00:00Z");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("the session keeps its start and end"), std::string::npos) << r.out;
+  opsync::store::StoreReader reader(db);
+  const auto s = reader.find_session("beam");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->started_ns, t0);
+  EXPECT_EQ(s->ended_ns, 0);
+  EXPECT_EQ(reader.sources(s->id).size(), 2u);
+}
+
+TEST(OpsyncCli, SalvageImportsTheReadableRowsAndExitsTwo) {
+  opsync::test::TempDir dir;
+  const std::string db = (dir.path() / "station.db").string();
+  const auto csv = dir.path() / "cut.csv";
+  write_file(csv, "time/s,Voltage(V),Current(mA)\n0,3.000000,1.000000\n1,3.100000,1.000000\n2,3.1");
+  CliRun r = opsync(dir, "import cycler " + csv.string() + " --db " + db + " --session s --start 2026-01-01T00:00:00Z");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cut.csv:4"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(db));
+  r = opsync(dir, "import cycler " + csv.string() + " --db " + db +
+                      " --session s --start 2026-01-01T00:00:00Z --salvage");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("left out 1 row(s)"), std::string::npos) << r.err;
+  opsync::store::StoreReader reader(db);
+  const auto s = reader.find_session("s");
+  ASSERT_TRUE(s);
+  const auto events = reader.events(s->id);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, "import_skipped");
+  EXPECT_NE(events[0].detail.find("line 4"), std::string::npos) << events[0].detail;
 }
 
 TEST(OpsyncCli, BadNumberNamesFileLineColumnAndWritesNothing) {

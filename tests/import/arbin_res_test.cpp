@@ -32,7 +32,9 @@ std::string fixture_path(const std::string& name) { return opsync::test::fixture
 
 ImportResult read_res(const std::string& path, const ImportOptions& options = {}) {
   TimeContext times(options, path);
-  return read_arbin_res(path, options, times);
+  ImportResult r = read_arbin_res(path, options, times);
+  settle_damage(r, options, path);  // as import_file(): damage is refused unless salvaging
+  return r;
 }
 
 // The ImportError reading `path` throws; fails the test if there is none or anything else escapes.
@@ -615,7 +617,9 @@ ArbinTables synthetic(std::vector<ArbinTest> tests, std::vector<ArbinRow> rows) 
 
 ImportResult convert(ArbinTables tables, const ImportOptions& options = {}) {
   TimeContext times(options, "synthetic.res");
-  return arbin_tables_to_result(std::move(tables), "synthetic.res", options, times);
+  ImportResult r = arbin_tables_to_result(std::move(tables), "synthetic.res", options, times);
+  settle_damage(r, options, "synthetic.res");
+  return r;
 }
 
 // OLE days of a UTC civil time (the zone is UTC in these tests).
@@ -642,9 +646,16 @@ TEST(ArbinResRows, SortsByDataPointAndRejectsDuplicates) {
     (void)convert(synthetic({t}, {row(1, 1, 0, day, 0.1), row(1, 1, 10, day, 0.2)}));
     ADD_FAILURE() << "duplicate Data_Point accepted";
   } catch (const ImportError& e) {
-    EXPECT_EQ(e.column(), "Data_Point");
-    EXPECT_NE(std::string(e.what()).find("Data_Point 1 of Test_ID 1 appears twice"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("Data_Point 1 of Test_ID 1 appears twice (1 row(s))"), std::string::npos)
+        << e.what();
   }
+  // Salvaged: the first of the two is kept, the other recorded as skipped.
+  ImportOptions salvage;
+  salvage.salvage = true;
+  const ImportResult kept = convert(synthetic({t}, {row(1, 1, 0, day, 0.1), row(1, 1, 10, day, 0.2)}), salvage);
+  EXPECT_EQ(kept.rows, 1u);
+  EXPECT_EQ(find_channel(kept, "current")->values, (std::vector<double>{0.1}));
+  EXPECT_EQ(test::count_events(kept, "import_skipped"), 1u);
   EXPECT_THROW((void)convert(synthetic({t}, {})), ImportError);
 }
 
@@ -737,11 +748,43 @@ TEST(ArbinResRows, OtherwiseOnlyTheFirstTestIsImported) {
   EXPECT_TRUE(has_assumption(r, "Global_Table lists Test_ID 3 'empty' with no rows"));
 }
 
-TEST(ArbinResRows, MissingDataPointsAreReported) {
+// Data_Point numbers the rows: missing numbers are lost rows, refused unless salvaging.
+TEST(ArbinResRows, MissingDataPointsAreDamage) {
   const double s = ole(2024, 3, 1, 12, 0, 0);
-  const ImportResult r =
-      convert(synthetic({ArbinTest{1, "a", 5, s, ""}}, {row(1, 1, 0, s, 0.1), row(1, 5, 10, plus(s, 10), 0.1)}));
-  EXPECT_TRUE(has_assumption(r, "Data_Point runs from 1 to 5 but 2 rows exist: 3 points missing"));
+  const auto tables = [&] {
+    return synthetic({ArbinTest{1, "a", 5, s, ""}}, {row(1, 1, 0, s, 0.1), row(1, 5, 10, plus(s, 10), 0.1)});
+  };
+  try {
+    (void)convert(tables());
+    ADD_FAILURE() << "missing Data_Points accepted";
+  } catch (const ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find("Data_Point jumps from 1 to 5: 3 row(s) missing"), std::string::npos)
+        << e.what();
+  }
+  ImportOptions salvage;
+  salvage.salvage = true;
+  const ImportResult r = convert(tables(), salvage);
+  EXPECT_EQ(r.rows, 2u);
+  ASSERT_EQ(test::count_events(r, "import_skipped"), 1u);
+  const auto ev = std::find_if(r.events.begin(), r.events.end(),
+                               [](const EventData& e) { return e.kind == "import_skipped"; });
+  EXPECT_EQ(ev->t_ns, find_channel(r, "current")->t_ns[1]);  // placed at the row after the hole
+}
+
+// Rows whose Test_ID Global_Table does not list (a damaged Test_ID) are not taken for a test.
+TEST(ArbinResRows, RowsOfAnUnlistedTestAreDamage) {
+  const double s = ole(2024, 3, 1, 12, 0, 0);
+  std::vector<ArbinRow> rows;
+  for (int k = 1; k <= 20; ++k) rows.push_back(row(1, k, 10.0 * k, plus(s, 10.0 * k), 0.1));
+  rows[7].test_id = 0;  // one byte changed
+  try {
+    (void)convert(synthetic({ArbinTest{1, "a", 5, s, ""}}, rows));
+    ADD_FAILURE() << "a row of an unlisted Test_ID accepted";
+  } catch (const ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find("1 row(s) carry Test_ID 0, which Global_Table does not list"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

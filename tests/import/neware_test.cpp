@@ -34,12 +34,16 @@ std::string fixture_path(const std::string& name) { return opsync::test::fixture
 ImportResult read_nda_bytes(const std::string& bytes, const ImportOptions& options = {},
                             const std::string& path = "test.nda") {
   TimeContext times(options, path);
-  return read_neware_nda(bytes, options, times);
+  ImportResult r = read_neware_nda(bytes, options, times);
+  settle_damage(r, options, path);  // as import_file(): damage is refused unless salvaging
+  return r;
 }
 
 ImportResult read_ndax_path(const std::string& path, const ImportOptions& options = {}) {
   TimeContext times(options, path);
-  return read_neware_ndax(path, options, times);
+  ImportResult r = read_neware_ndax(path, options, times);
+  settle_damage(r, options, path);
+  return r;
 }
 
 std::optional<ImportError> nda_error(const std::string& bytes) {

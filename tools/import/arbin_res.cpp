@@ -25,6 +25,7 @@ constexpr std::string_view kJetSignature{"\x00\x01\x00\x00Standard Jet DB", 19};
 constexpr size_t kJetVersionOffset = 0x14;  // 0 = Jet 3 (2 KiB pages), 1 = Jet 4 (4 KiB pages)
 constexpr unsigned long kCatalogPage = 2;   // MSysObjects' table definition
 constexpr unsigned char kTableDefinitionPage = 0x02;
+constexpr unsigned char kDataPage = 0x01;  // data pages start 01 01, then free space, then the owner
 // Text cell buffer: Arbin text columns are Text(250), at most 750 bytes as UTF-8.
 constexpr size_t kBindSize = 4096;
 
@@ -87,8 +88,9 @@ uint32_t le32(const unsigned char* p) {
 }
 
 // Every page the table's page map names must lie inside the file; libmdb would otherwise stop
-// reading the table there without an error.
-void check_table_pages(MdbHandle* mdb, const MdbTableDef& t, const FileShape& shape, const std::string& path) {
+// reading the table there without an error. Returns those pages, in order.
+std::vector<uint32_t> check_table_pages(MdbHandle* mdb, const MdbTableDef& t, const FileShape& shape,
+                                        const std::string& path) {
   const auto beyond = [&](uint64_t page) {
     return ImportError(path, 0, "",
                        fmt::format("the file is truncated: table '{}' uses page {} but the file ends after "
@@ -108,13 +110,15 @@ void check_table_pages(MdbHandle* mdb, const MdbTableDef& t, const FileShape& sh
   }
   // mdb_map_find_next returns the pages in increasing order, 0 at the end, -1 on error.
   guint32 page = 0;
+  std::vector<uint32_t> pages;
   for (uint64_t guard = 0; guard <= shape.page_count; ++guard) {
     const gint32 next = mdb_map_find_next(mdb, t.usage_map, static_cast<unsigned int>(t.map_sz), page);
-    if (next == 0) return;
+    if (next == 0) return pages;
     if (next < 0) throw damaged(path, fmt::format("the page map of table '{}' cannot be read", t.name));
     if (static_cast<uint64_t>(next) >= shape.page_count) throw beyond(static_cast<uint64_t>(next));
     if (static_cast<guint32>(next) <= page) break;
     page = static_cast<guint32>(next);
+    pages.push_back(page);
   }
   throw damaged(path, fmt::format("the page map of table '{}' is not in page order", t.name));
 }
@@ -154,7 +158,8 @@ class BoundTable {
     check_table_definition(mdb, entry->table_pg, name_, shape, path);
     table_.reset(mdb_read_table(entry));
     if (!table_) throw damaged(path, fmt::format("the definition of table '{}' cannot be read", name_));
-    check_table_pages(mdb, *table_, shape, path);
+    pages_ = check_table_pages(mdb, *table_, shape, path);
+    table_pg_ = entry->table_pg;
     if (!mdb_read_columns(table_.get()) || table_->num_cols == 0 || table_->columns->len != table_->num_cols) {
       throw damaged(path, fmt::format("the columns of table '{}' cannot be read", name_));
     }
@@ -202,6 +207,8 @@ class BoundTable {
 
   unsigned int declared_rows() const { return table_->num_rows; }
   const std::string& name() const { return name_; }
+  const std::vector<uint32_t>& pages() const { return pages_; }  // its data pages, as its page map lists them
+  unsigned long table_pg() const { return table_pg_; }
 
  private:
   struct Slot {
@@ -211,8 +218,44 @@ class BoundTable {
   std::string path_;
   std::string name_;
   TablePtr table_;
+  std::vector<uint32_t> pages_;
+  unsigned long table_pg_ = 0;
   std::deque<Slot> slots_;  // deque: the addresses handed to libmdb stay put
 };
+
+// Data pages that say they belong to the table but that its page map does not list: libmdb
+// never reads them, so their rows would be lost without a word. Every page of the file is
+// looked at once (one page in memory at a time).
+std::vector<Damage> unreachable_pages(const std::string& path, const BoundTable& t, const FileShape& shape,
+                                      int row_count_offset) {
+  std::vector<Damage> out;
+  const std::vector<uint32_t>& listed = t.pages();
+  struct FileClose {
+    void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+  };
+  std::unique_ptr<std::FILE, FileClose> f(std::fopen(path.c_str(), "rb"));
+  if (!f) return out;
+  constexpr size_t kPagesPerRead = 256;  // 1 MiB at a time
+  std::vector<unsigned char> buf(kPagesPerRead * shape.page_size);
+  for (uint64_t first = 0; first < shape.page_count; first += kPagesPerRead) {
+    const size_t got = std::fread(buf.data(), shape.page_size, kPagesPerRead, f.get());
+    for (size_t k = 0; k < got; ++k) {
+      const uint64_t pg = first + k;
+      const unsigned char* page = buf.data() + k * shape.page_size;
+      if (pg == 0 || page[0] != kDataPage || page[1] != kDataPage || le32(page + 4) != t.table_pg()) continue;
+      if (std::binary_search(listed.begin(), listed.end(), static_cast<uint32_t>(pg))) continue;
+      const unsigned rows = unsigned{page[row_count_offset]} | unsigned{page[row_count_offset + 1]} << 8;
+      if (rows == 0) continue;  // a page emptied by the writer and dropped from the map
+      out.push_back(Damage{fmt::format("page {} (byte {})", pg, pg * shape.page_size),
+                           fmt::format("holds {} row slot(s) of table '{}' but the table's page map does not "
+                                       "list it (the page map is damaged)",
+                                       rows, t.name()),
+                           rows, std::nullopt});
+    }
+    if (got < kPagesPerRead) break;
+  }
+  return out;
+}
 
 // Fewer rows than the table definition declares means rows were lost (libmdb skips pages and
 // rows it cannot read). More, or a declared 0, happens when the writer did not close the file.
@@ -326,7 +369,8 @@ std::vector<ArbinTest> read_global_table(BoundTable& t, const std::string& path,
   return tests;
 }
 
-void read_channel_table(BoundTable& t, ArbinTables& out, const FileShape& shape, const std::string& path) {
+void read_channel_table(MdbHandle* mdb, BoundTable& t, ArbinTables& out, const FileShape& shape,
+                        const std::string& path) {
   const auto required = [&](const char* column) {
     const int slot = t.bind(column, false);
     if (slot < 0) {
@@ -403,7 +447,23 @@ void read_channel_table(BoundTable& t, ArbinTables& out, const FileShape& shape,
     r.discharge_energy_wh = optional_number(discharge_energy);
     out.rows.push_back(r);
   }
-  check_row_count(t, out.rows.size(), path, out.notes);
+  // Rows the table declares but libmdb did not return are lost: say how many, and find the
+  // pages it could not reach.
+  const size_t declared = t.declared_rows();
+  const bool short_of_rows = declared != 0 && out.rows.size() < declared;
+  if (short_of_rows) {
+    out.damage.push_back(Damage{"table 'Channel_Normal_Table'",
+                                fmt::format("declares {} rows but only {} can be read", declared, out.rows.size()),
+                                declared - out.rows.size(), std::nullopt});
+  } else if (declared != out.rows.size()) {
+    out.notes.push_back(fmt::format("table '{}' declares {} rows and {} were read (the file was probably copied "
+                                    "while the test was running)",
+                                    t.name(), declared, out.rows.size()));
+  }
+  for (Damage& d : unreachable_pages(path, t, shape, mdb->fmt->row_count_offset)) {
+    if (short_of_rows) d.rows = 0;  // counted in the shortfall already
+    out.damage.push_back(std::move(d));
+  }
   if (bad > 0) {
     out.notes.push_back(fmt::format("{} cell(s) of Channel_Normal_Table hold no finite number; those samples "
                                     "are left out",
@@ -469,7 +529,7 @@ ImportResult read_arbin_res(const std::string& path, const ImportOptions& option
   {
     MdbCatalogEntry entry = catalog_entry(mdb.get(), channel->name, channel->table_pg);
     BoundTable t(mdb.get(), &entry, shape, path);
-    read_channel_table(t, tables, shape, path);
+    read_channel_table(mdb.get(), t, tables, shape, path);
   }
   mdb.reset();
   return arbin_tables_to_result(std::move(tables), path, options, times);

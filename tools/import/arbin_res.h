@@ -71,6 +71,7 @@ struct ArbinTables {
   std::vector<ArbinRow> rows;       // Channel_Normal_Table, in storage order
   ArbinColumns columns;
   std::vector<std::string> notes;   // facts about the file for the assumption lines
+  std::vector<Damage> damage;       // what the file says is inconsistent (rows it declares but lacks, ...)
 };
 
 // Orders the rows by (Test_ID, Data_Point), places them in time and builds the result.

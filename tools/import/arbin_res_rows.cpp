@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -217,6 +218,28 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
     throw ImportError(path, 0, "",
                       "Channel_Normal_Table has no rows: the test logged no data points; nothing to import");
   }
+  std::vector<Damage> damage = std::move(tables.damage);
+  // Rows of a test Global_Table does not list: their Test_ID is damaged (a test's rows are
+  // written after its Global_Table row).
+  if (!tables.tests.empty()) {
+    std::map<int32_t, size_t> unknown;  // Test_ID -> rows
+    std::erase_if(rows, [&](const ArbinRow& r) {
+      const bool listed = std::any_of(tables.tests.begin(), tables.tests.end(),
+                                      [&](const ArbinTest& t) { return t.test_id == r.test_id; });
+      if (!listed) ++unknown[r.test_id];
+      return !listed;
+    });
+    for (const auto& [id, count] : unknown) {
+      damage.push_back(Damage{"table 'Channel_Normal_Table'",
+                              fmt::format("{} row(s) carry Test_ID {}, which Global_Table does not list", count, id),
+                              count, std::nullopt});
+    }
+    if (rows.empty()) {
+      throw ImportError(path, 0, "Test_ID",
+                        "no row of Channel_Normal_Table carries a Test_ID that Global_Table lists; the file is "
+                        "damaged, nothing imported");
+    }
+  }
   size_t out_of_order = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     if (rows[i].test_id == rows[i - 1].test_id && rows[i].data_point != rows[i - 1].data_point + 1) ++out_of_order;
@@ -224,13 +247,52 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
   std::stable_sort(rows.begin(), rows.end(), [](const ArbinRow& a, const ArbinRow& b) {
     return a.test_id != b.test_id ? a.test_id < b.test_id : a.data_point < b.data_point;
   });
+  // Data_Point numbers the rows of a test 1, 2, 3, ...; Test_Time never goes back along them.
+  std::vector<std::pair<size_t, size_t>> damage_row;  // (damage entry, row) to place it in time later
+  size_t repeated = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
-    if (rows[i].test_id == rows[i - 1].test_id && rows[i].data_point == rows[i - 1].data_point) {
-      throw ImportError(path, 0, "Data_Point",
-                        fmt::format("Data_Point {} of Test_ID {} appears twice in Channel_Normal_Table: the "
-                                    "file is damaged; nothing imported",
-                                    rows[i].data_point, rows[i].test_id));
+    if (rows[i].test_id != rows[i - 1].test_id) continue;
+    if (rows[i].data_point == rows[i - 1].data_point) {
+      if (repeated++ == 0) {
+        damage.push_back(Damage{"table 'Channel_Normal_Table'",
+                                fmt::format("Data_Point {} of Test_ID {} appears twice", rows[i].data_point,
+                                            rows[i].test_id),
+                                1, std::nullopt});
+        damage_row.emplace_back(damage.size() - 1, i);
+      } else {
+        ++damage.back().rows;
+      }
+      continue;
     }
+    if (rows[i].data_point > rows[i - 1].data_point + 1) {
+      damage.push_back(Damage{fmt::format("Test_ID {} Data_Point {}", rows[i].test_id, rows[i - 1].data_point),
+                              fmt::format("Data_Point jumps from {} to {}: {} row(s) missing",
+                                          rows[i - 1].data_point, rows[i].data_point,
+                                          rows[i].data_point - rows[i - 1].data_point - 1),
+                              static_cast<size_t>(rows[i].data_point - rows[i - 1].data_point - 1), std::nullopt});
+      damage_row.emplace_back(damage.size() - 1, i);
+    }
+    if (rows[i].test_time_ns < rows[i - 1].test_time_ns) {
+      damage.push_back(Damage{fmt::format("Test_ID {} Data_Point {}", rows[i].test_id, rows[i].data_point),
+                              fmt::format("Test_Time goes back from {} to {}", seconds_text(rows[i - 1].test_time_ns),
+                                          seconds_text(rows[i].test_time_ns)),
+                              1, std::nullopt});
+      damage_row.emplace_back(damage.size() - 1, i);
+    }
+  }
+  // Salvage keeps the first row of a repeated Data_Point and drops rows whose Test_Time goes back.
+  {
+    std::vector<ArbinRow> kept;
+    kept.reserve(rows.size());
+    std::vector<size_t> new_index(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const bool drop = !kept.empty() && kept.back().test_id == rows[i].test_id &&
+                        (rows[i].data_point == kept.back().data_point || rows[i].test_time_ns < kept.back().test_time_ns);
+      new_index[i] = kept.size();
+      if (!drop) kept.push_back(rows[i]);
+    }
+    for (auto& [entry, row] : damage_row) row = std::min(new_index[row], kept.size() - 1);
+    rows = std::move(kept);
   }
 
   // One placement per Test_ID, in Test_ID order.
@@ -295,20 +357,16 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
     const TestPlacement& p = tests[k];
     n += p.end - p.begin;
     for (const std::string& note : p.notes) result.assumptions.push_back(note);
-    const int64_t span = int64_t{rows[p.end - 1].data_point} - rows[p.begin].data_point + 1;
-    if (span != static_cast<int64_t>(p.end - p.begin)) {
-      result.assumptions.push_back(fmt::format(
-          "Test_ID {}: Data_Point runs from {} to {} but {} rows exist: {} points missing from the file",
-          p.test_id, rows[p.begin].data_point, rows[p.end - 1].data_point, p.end - p.begin,
-          span - static_cast<int64_t>(p.end - p.begin)));
-    }
   }
   result.rows = n;
 
   // Absolute start: the first imported test's; --start moves every test by the same amount.
   times.place_start(result, tests.front().start);
   int64_t shift = 0;
-  if (const auto& s = times.start_override()) shift = *s - (tests.front().start ? tests.front().start->utc_ns : 0);
+  if (times.start_override() || !tests.front().start) {
+    // Times were placed from the test's own start, or from 0 without one: move them to the chosen start.
+    shift = result.start_ns - (tests.front().start ? tests.front().start->utc_ns : 0);
+  }
 
   std::vector<int64_t> t;
   t.reserve(n);
@@ -330,6 +388,13 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
       gaps.push_back(std::move(e));
     }
   }
+  for (const auto& [entry, row] : damage_row) {
+    for (size_t k = 0; k < imported; ++k) {
+      const TestPlacement& p = tests[k];
+      if (row >= p.begin && row < p.end) damage[entry].t_ns = p.t_ns[row - p.begin] + shift;
+    }
+  }
+  result.damage = std::move(damage);
 
   const ArbinColumns& c = tables.columns;
   const ValueColumn value_columns[] = {

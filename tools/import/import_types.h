@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -38,6 +39,16 @@ struct ScanData {
   std::vector<std::string> value_units;                // parallel to values
 };
 
+// What the file itself says is inconsistent (a count, a length, a marker, a sequence of record
+// numbers): rows were lost or cannot be trusted. import_file() refuses a file with damage unless
+// --salvage is given; then the readable rows are imported and each Damage becomes an event.
+struct Damage {
+  std::string where;              // "record 15 at byte 2314", "line 4711", "page 12"
+  std::string what;               // "Index jumps from 14 to 63"
+  size_t rows = 0;                // rows lost or left out because of it (0: none or not known)
+  std::optional<int64_t> t_ns;    // where in the file's time, when known
+};
+
 struct ImportResult {
   std::string format;            // "biologic-mpt", "maccor-text", "arbin-csv", "zilien-tsv", "csv", ...
   std::vector<ChannelData> channels;
@@ -49,6 +60,7 @@ struct ImportResult {
   int64_t t_last_ns = 0;
   bool has_absolute_start = false;  // false: times are relative to an assumed start
   int64_t start_ns = 0;          // absolute start of the file's time axis (UTC, before offset)
+  std::vector<Damage> damage;    // empty for an intact file; only ever non-empty with salvage
 };
 
 struct ImportOptions {
@@ -59,6 +71,13 @@ struct ImportOptions {
   std::string time_zone = "UTC"; // zone for files that store naive local time
   std::string start_iso;         // overrides / supplies the absolute start ("" = from file)
   bool invert_current = false;   // for files whose convention is discharge-positive
+  // Where to place a file without absolute time when there is no --start (e.g. the start of
+  // the session it goes into), and how the assumption line names it. Unset: 1970-01-01.
+  std::optional<int64_t> relative_start_ns;
+  std::string relative_start_what;
+  // Import what is readable from a damaged file (Damage entries, turned into events) instead
+  // of refusing it.
+  bool salvage = false;
 };
 
 // Bad input: names the file, the 1-based line and the column where it went wrong.
@@ -94,7 +113,13 @@ class ImportError : public std::runtime_error {
   std::string column_;
 };
 
-// Reads `path` as `options.kind`, detecting the format by content. Throws ImportError.
+// Reads `path` as `options.kind`, detecting the format by content. Throws ImportError, also for
+// a damaged file unless options.salvage (see settle_damage).
 ImportResult import_file(const std::string& path, const ImportOptions& options);
+
+// What import_file() does with a reader's damage: without salvage an ImportError naming each
+// inconsistency, where it is and how many rows it affects; with salvage one 'import_skipped'
+// event per Damage and an assumption line. Nothing to do for an intact file.
+void settle_damage(ImportResult& result, const ImportOptions& options, const std::string& path);
 
 }  // namespace opsync::import

@@ -135,6 +135,12 @@ std::optional<double> range_multiplier_ma(int32_t range) {
   return std::nullopt;
 }
 
+std::string without_file(const ImportError& e) {
+  const std::string what = e.what();
+  const std::string prefix = e.file() + ": ";
+  return what.compare(0, prefix.size(), prefix) == 0 ? what.substr(prefix.size()) : what;
+}
+
 void fail_time(const Bytes& bytes, long double ns, const std::string& what) {
   bytes.fail(fmt::format("{} holds the time {:g} s, which no test lasts; the file is corrupt", what,
                          static_cast<double>(ns / 1e9L)));
@@ -153,7 +159,28 @@ ImportResult assemble(Decoded d, const ImportOptions& options, TimeContext& time
                       "complete Neware file");
   }
 
-  // 1. One row per Index, in Index order (the first record of a repeated Index is kept).
+  // 1. One row per Index, in Index order (the first record of a repeated Index is kept). The
+  // Index runs 1, 2, 3, ...: a jump is rows lost, a repeat a block written twice.
+  std::vector<Damage> index_damage;
+  std::vector<int64_t> damage_index;  // per index_damage: the Index where it shows, to place it in time
+  for (size_t i = 0; i < recs.size(); ++i) {
+    const int64_t expected = i == 0 ? 1 : recs[i - 1].index + 1;
+    if (recs[i].index > expected) {
+      index_damage.push_back(Damage{
+          fmt::format("record {} of the file", i + 1),
+          fmt::format("Index jumps from {} to {}: rows {}..{} are missing", expected - 1, recs[i].index, expected,
+                      recs[i].index - 1),
+          static_cast<size_t>(recs[i].index - expected), std::nullopt});
+      damage_index.push_back(recs[i].index);
+    } else if (recs[i].index < expected) {
+      index_damage.push_back(Damage{fmt::format("record {} of the file", i + 1),
+                                    fmt::format("Index goes back from {} to {} (rows stored twice or out of order)",
+                                                expected - 1, recs[i].index),
+                                    0, std::nullopt});
+      damage_index.push_back(recs[i].index);
+    }
+    if (index_damage.size() > 1000) break;  // enough to say what is wrong
+  }
   std::stable_sort(recs.begin(), recs.end(),
                    [](const Record& a, const Record& b) { return a.index < b.index; });
   const size_t before = recs.size();
@@ -166,11 +193,14 @@ ImportResult assemble(Decoded d, const ImportOptions& options, TimeContext& time
   result.format = d.format;
   result.rows = n;
   for (const std::string& note : d.notes) result.assumptions.push_back(note);
+  result.damage = std::move(d.damage);
+  const size_t first_index_damage = result.damage.size();
+  for (Damage& dmg : index_damage) result.damage.push_back(std::move(dmg));
   if (before != n) {
-    result.assumptions.push_back(
-        fmt::format("{} record(s) repeat an earlier row number (Index); "
-                    "the first of each was kept",
-                    before - n));
+    result.damage.push_back(Damage{"the records", fmt::format("{} record(s) repeat an earlier row number (Index); "
+                                                              "the first of each was kept",
+                                                              before - n),
+                                   before - n, std::nullopt});
   }
 
   // 2. Step number: a new step whenever the step key changes.
@@ -226,6 +256,11 @@ ImportResult assemble(Decoded d, const ImportOptions& options, TimeContext& time
   times.place_start(result, start);
   std::vector<int64_t> t(n);
   for (size_t i = 0; i < n; ++i) t[i] = add_or_fail(result.start_ns, rel[i], path);
+  for (size_t k = 0; k < damage_index.size(); ++k) {
+    const auto at = std::lower_bound(recs.begin(), recs.end(), damage_index[k],
+                                     [](const Record& r, int64_t index) { return r.index < index; });
+    if (at != recs.end()) result.damage[first_index_damage + k].t_ns = t[static_cast<size_t>(at - recs.begin())];
+  }
 
   // Wall clock and test time should advance together; pauses make the wall clock run ahead.
   if (first_wall < n && last_wall > first_wall && !times.start_override()) {

@@ -94,12 +94,18 @@ struct Decoded {
   bool wall_naive = false;         // wall_ns are local civil fields; the zone is assumed
   std::string wall_what;           // where the wall clock comes from, for the start's assumption line
   std::vector<std::string> notes;  // format, version and layout lines for the assumptions
+  std::vector<Damage> damage;      // what the file says is inconsistent (records out of step, ...)
 };
 
+// Index is the cycler's running row number (1, 2, 3, ...): a missing Index is a lost row and a
+// repeated one a copied block, both recorded as damage (the first of a repeated Index is kept).
 // Sorts and de-duplicates by Index, numbers the steps, rebuilds the running test time, places
 // the start, and builds channels (voltage, current, capacities, energies, step, cycle, aux),
 // step/cycle events and assumption lines. Throws ImportError when there are no records.
 ImportResult assemble(Decoded decoded, const ImportOptions& options, TimeContext& times);
+
+// The message of an ImportError without its "file: " prefix, to reuse it in a Damage.
+std::string without_file(const ImportError& e);
 
 // What reads inside an already bounds-checked record slice are called (they cannot fail).
 inline constexpr std::string_view kField = "a record field";

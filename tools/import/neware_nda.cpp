@@ -4,11 +4,16 @@
 // v130 (BTS 9.0): 88-byte float records. Layouts: shared/formats/neware-nda-ndax.md sections 1-3.
 #include "import/neware_nda.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "core/time_format.h"
+#include "import/mapped_file.h"
 #include "import/neware_common.h"
 
 namespace opsync::import {
@@ -26,6 +31,9 @@ constexpr size_t kV29RecordSize = 86;
 // v29 header copies of the file length (u32 at 72 and 80): observed on the v29 fixture
 // (both = file size), not in NewareNDA; used only to notice a file cut at a record boundary.
 constexpr size_t kV29LengthOffsets[] = {72, 80};
+// Record kinds: 0x55 data, 0x65 auxiliary, 0xAA a non-data record seen 5 times in the v29
+// fixture (not decoded). Any other first byte is not a record.
+constexpr uint8_t kV29OtherKind = 0xAA;
 
 // v130
 constexpr size_t kV130DataStart = 1024;
@@ -104,16 +112,35 @@ Decoded read_v29(const Bytes& b) {
   }
   size_t aux = 0, other = 0, dropped = 0;
   size_t number = 0;
+  // Slots that are no record kind of this format (zeroed or overwritten), as runs.
+  size_t bad_from = 0, bad_count = 0;
+  const auto flush_bad = [&](bool at_end) {
+    if (bad_count == 0) return;
+    d.damage.push_back(Damage{
+        fmt::format("records {}..{} (bytes {}..{})", number - bad_count + (at_end ? 1 : 0),
+                    number - (at_end ? 0 : 1), bad_from, bad_from + bad_count * kV29RecordSize),
+        fmt::format("{} {}-byte slot(s) hold no known record kind (zeroed or overwritten){}", bad_count,
+                    kV29RecordSize, at_end ? ", up to the end of the file" : ""),
+        at_end ? bad_count : 0,  // in the middle, the Index jump after them counts the rows
+        std::nullopt});
+    bad_count = 0;
+  };
   for (size_t off = start; off + kV29RecordSize <= b.size(); off += kV29RecordSize) {
     ++number;
     const Bytes r = b.slice(off, kV29RecordSize, "a v29 record");
     const bool tail_zero = r.u32(82, "tail") == 0;
     const uint8_t kind = r.u8(0, "kind");
-    if (kind == 0x65 && tail_zero) {
+    const bool known = tail_zero && r.u8(1, "kind") == 0 && (kind == 0x55 || kind == 0x65 || kind == kV29OtherKind);
+    if (!known) {
+      if (bad_count++ == 0) bad_from = off;
+      continue;
+    }
+    flush_bad(false);
+    if (kind == 0x65) {
       ++aux;
       continue;
     }
-    if (kind != 0x55 || r.u8(1, "kind") != 0 || !tail_zero) {
+    if (kind != 0x55) {
       ++other;
       continue;
     }
@@ -128,14 +155,21 @@ Decoded read_v29(const Bytes& b) {
     rec.cycle = static_cast<int64_t>(r.u32(6, neware::kField)) + 1;
     rec.step_index = r.u16(10, neware::kField);
     rec.step_key = r.u32(10, neware::kField);
-    rec.time_ns = neware::checked_time_ns(b, static_cast<long double>(r.u64(14, neware::kField)), 1e6L, what);
+    try {
+      rec.time_ns = neware::checked_time_ns(b, static_cast<long double>(r.u64(14, neware::kField)), 1e6L, what);
+    } catch (const ImportError& e) {
+      d.damage.push_back(Damage{what(), neware::without_file(e), 1, std::nullopt});
+      continue;
+    }
     const int32_t range = r.i32(78, neware::kField);
     const auto mult = neware::range_multiplier_ma(range);
     if (!mult) {
-      b.fail(
-          fmt::format("{} has current range code {}, which is not in Neware's range table; the "
-                      "file is corrupt or from an unknown cycler model",
-                      what(), range));
+      d.damage.push_back(Damage{what(),
+                                fmt::format("current range code {} is not in Neware's range table (a damaged "
+                                            "record, or a cycler model this reader does not know)",
+                                            range),
+                                1, std::nullopt});
+      continue;
     }
     rec.voltage_v = r.i32(22, neware::kField) / 1e4;
     rec.current_a = r.i32(26, neware::kField) * *mult / 1e3;
@@ -157,6 +191,7 @@ Decoded read_v29(const Bytes& b) {
     }
     d.records.push_back(rec);
   }
+  flush_bad(true);
   d.notes.push_back(
       fmt::format("{} data record(s) of {} bytes from byte {}; time in ms, dates "
                   "to the second; current and capacity scaled by the record's "
@@ -179,27 +214,96 @@ Decoded read_v29(const Bytes& b) {
 
 // ---- version 130 ---------------------------------------------------------------------------
 
-// Walks fixed-size records from byte 1024 up to the 0x81 footer; a record cut by the end of
-// the file, or (BTS 9.1, where every file seen has one) a missing footer, means truncation.
+// Walks fixed-size records from byte 1024 up to the 0x81 end marker. A record counts only when
+// the next one (or the end marker) starts where its length says: a byte inserted, lost or
+// overwritten breaks that, and the walk then looks for the next place where two records in a
+// row start with increasing Index, recording the bytes in between as damage. A record cut by
+// the end of the file, or (BTS 9.1, where every file seen has one) a missing end marker, means
+// truncation.
+constexpr size_t kReleaseEvery = size_t{64} << 20;  // bytes walked between giving pages back
+
+struct RecordShape {
+  size_t size = 0;
+  bool footer_required = true;
+  std::function<bool(size_t)> starts;         // a record of this file can start at this byte
+  std::function<int64_t(size_t)> index_at;     // its Index (0 for a record without one)
+  std::optional<char> lead;                    // the first byte of every record, if there is one
+};
+
 template <typename Fn>
-void walk_v130(const Bytes& b, size_t record_size, bool footer_required, Fn&& on_record) {
+void walk_v130(const Bytes& b, const RecordShape& shape, std::vector<Damage>& damage, Fn&& on_record) {
+  const size_t n = b.size(), len = shape.size;
+  const auto is_footer = [&](size_t p) { return p < n && b.u8(p, "a v130 record") == kV130Footer; };
+  const auto record_at = [&](size_t p) { return p + len <= n && shape.starts(p); };
+  // The next byte from `p` on where a record may start (one with the lead byte, when records
+  // have one), searched a chunk at a time so that pages of a huge file are given back behind.
+  const char* data = b.view().data();
+  const auto next_candidate = [&](size_t p) {
+    while (p < n) {
+      const size_t chunk_end = std::min(n, (p / kReleaseEvery + 1) * kReleaseEvery);
+      if (!shape.lead) {
+        if (p % kReleaseEvery == 0) release_mapped_before(data + p);
+        return p;
+      }
+      if (const void* hit = std::memchr(data + p, *shape.lead, chunk_end - p))
+        return static_cast<size_t>(static_cast<const char*>(hit) - data);
+      p = chunk_end;
+      release_mapped_before(data + p);
+    }
+    return n;
+  };
   size_t off = kV130DataStart, number = 0;
+  int64_t last_index = 0;
   while (true) {
-    if (off == b.size() && !footer_required) return;
-    if (off >= b.size()) {
+    if (off == n && !shape.footer_required) return;
+    if (off >= n) {
       b.fail(
           fmt::format("no end-of-data marker (0x81) after the last record (byte {}); the file is "
                       "truncated",
                       off));
     }
-    if (b.u8(off, "a v130 record") == kV130Footer) return;
-    if (record_size > b.size() - off) {
+    if (is_footer(off)) return;
+    if (len > n - off) {
       b.fail(fmt::format("the file ends inside record {} at byte {} ({} of {} bytes); it is truncated",
-                         number + 1, off, b.size() - off, record_size));
+                         number + 1, off, n - off, len));
     }
-    ++number;
-    on_record(b.slice(off, record_size, "a v130 record"), number, off);
-    off += record_size;
+    const size_t next = off + len;
+    // (A next record cut by the end of the file is reported as truncation on the next pass.)
+    const bool in_step = record_at(off) && (len > n - next || is_footer(next) || record_at(next));
+    if (in_step) {
+      ++number;
+      if (const int64_t index = shape.index_at(off); index > 0) last_index = index;
+      try {
+        on_record(b.slice(off, len, "a v130 record"), number, off);
+      } catch (const ImportError& e) {  // a field no record can hold: this record is damaged
+        damage.push_back(Damage{record_what(number, off), neware::without_file(e), 1, std::nullopt});
+      }
+      if (off / kReleaseEvery != next / kReleaseEvery) release_mapped_before(b.view().data() + off);
+      off = next;
+      continue;
+    }
+    // Out of step: resume where two records with increasing Index follow each other (or the
+    // last record before the end marker).
+    size_t resume = n;
+    for (size_t p = next_candidate(off + 1); p + len <= n; p = next_candidate(p + 1)) {
+      if (!shape.starts(p) || shape.index_at(p) <= last_index) continue;
+      const size_t q = p + len;
+      if (is_footer(q) || (record_at(q) && shape.index_at(q) == shape.index_at(p) + 1)) {
+        resume = p;
+        break;
+      }
+    }
+    damage.push_back(Damage{
+        fmt::format("bytes {}..{} (after record {})", off, resume, number),
+        resume < n ? fmt::format("{} bytes do not continue the {}-byte records (a byte inserted, lost or "
+                                 "overwritten, or a block written twice); reading resumed at byte {}",
+                                 resume - off, len, resume)
+                   : fmt::format("{} bytes up to the end of the file hold no more records in sequence and no "
+                                 "end-of-data marker",
+                                 n - off),
+        0, std::nullopt});
+    if (resume >= n) return;
+    off = resume;
   }
 }
 
@@ -218,7 +322,7 @@ Decoded read_v130(const Bytes& b) {
                     "it is truncated",
                     b.size(), kV130DataStart));
   }
-  size_t other = 0, dropped = 0;
+  size_t dropped = 0;
   if (b.u8(kV130DataStart, "the first record") == 0x55) {
     // BTS 9.1: record length = distance to the next occurrence of the first two bytes.
     const std::string_view lead = b.view().substr(kV130DataStart, 2);
@@ -235,11 +339,13 @@ Decoded read_v130(const Bytes& b) {
     }
     const bool has_temperature = length == kV130TemperatureRecord;
     neware::AuxSeries temperature{"temperature_aux1", "degC", "temperature (auxiliary channel 1)", {}};
-    walk_v130(b, length, true, [&](const Bytes& r, size_t number, size_t off) {
-      if (r.u8(0, "kind") != 0x55) {
-        ++other;
-        return;
-      }
+    RecordShape shape;
+    shape.size = length;
+    shape.footer_required = true;
+    shape.starts = [&](size_t p) { return b.u8(p, "a v130 record") == 0x55; };
+    shape.lead = '\x55';
+    shape.index_at = [&](size_t p) { return static_cast<int64_t>(b.u32(p + 8, "a v130 record")); };
+    walk_v130(b, shape, d.damage, [&](const Bytes& r, size_t number, size_t off) {
       const auto what = [&] { return record_what(number, off); };
       Record rec;
       rec.index = r.u32(8, neware::kField);
@@ -253,7 +359,8 @@ Decoded read_v130(const Bytes& b) {
       const uint32_t time_ns_part = r.u32(16, neware::kField);
       const uint32_t unix_ns_part = r.u32(48, neware::kField);
       if (time_ns_part >= 1'000'000'000u || unix_ns_part >= 1'000'000'000u) {
-        b.fail(fmt::format("{} has a nanosecond field of 1 s or more; the file is corrupt", what()));
+        d.damage.push_back(Damage{what(), "a nanosecond field holds 1 s or more", 1, std::nullopt});
+        return;
       }
       rec.time_ns = static_cast<int64_t>(r.u32(12, neware::kField)) * kNsPerS + time_ns_part;
       rec.current_a = r.f32(20, neware::kField) / 1e3;
@@ -279,13 +386,20 @@ Decoded read_v130(const Bytes& b) {
     // BTS 9.0: 88-byte records; data records repeat the first 6 bytes of the first one.
     const std::string_view signature = b.view().substr(kV130DataStart, 6);
     size_t aux = 0;
-    walk_v130(b, kBts90RecordSize, false, [&](const Bytes& r, size_t number, size_t off) {
-      if (r.view().substr(0, 5) == std::string_view("\0\0\0\0\x65", 5)) {
+    const std::string_view aux_lead("\0\0\0\0\x65", 5);
+    RecordShape shape;
+    shape.size = kBts90RecordSize;
+    shape.footer_required = false;
+    shape.starts = [&](size_t p) {
+      const std::string_view r = b.view().substr(p, 6);
+      return r == signature || r.substr(0, 5) == aux_lead;
+    };
+    shape.index_at = [&](size_t p) {
+      return b.view().substr(p, 6) == signature ? static_cast<int64_t>(b.u32(p + 16, "a v130 record")) : 0;
+    };
+    walk_v130(b, shape, d.damage, [&](const Bytes& r, size_t number, size_t off) {
+      if (r.view().substr(0, 5) == aux_lead) {
         ++aux;
-        return;
-      }
-      if (r.view().substr(0, 6) != signature) {
-        ++other;
         return;
       }
       const auto what = [&] { return record_what(number, off); };
@@ -327,12 +441,7 @@ Decoded read_v130(const Bytes& b) {
                       aux));
     }
   }
-  if (other + dropped > 0) {
-    d.notes.push_back(
-        fmt::format("{} other record(s) (not data) and {} data record(s) with row "
-                    "number 0 skipped",
-                    other, dropped));
-  }
+  if (dropped > 0) d.notes.push_back(fmt::format("{} data record(s) with row number 0 skipped", dropped));
   return d;
 }
 

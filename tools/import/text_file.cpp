@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "import/import_types.h"
+#include "import/mapped_file.h"
 
 namespace opsync::import {
 namespace {
@@ -76,14 +77,60 @@ std::string binary_hint(const std::string& path, std::string_view bytes) {
          "export the data as delimited text from the instrument software";
 }
 
+// The last field of a line with its digits masked ("30.131748" -> "99.999999"), and how many
+// separators of each kind the line has: two lines written by the same program in the same
+// columns look alike, a line cut short does not.
+bool same_shape(std::string_view a, std::string_view b) {
+  for (const char sep : {'\t', ',', ';'}) {
+    if (std::count(a.begin(), a.end(), sep) != std::count(b.begin(), b.end(), sep)) return false;
+  }
+  auto last_field_mask = [](std::string_view l) {
+    while (!l.empty() && l.back() == ' ') l.remove_suffix(1);
+    const size_t cut = l.find_last_of("\t,;");
+    if (cut != std::string_view::npos) l.remove_prefix(cut + 1);
+    std::string mask(l);
+    for (char& c : mask)
+      if (c >= '0' && c <= '9') c = '9';
+    return mask;
+  };
+  return last_field_mask(a) == last_field_mask(b);
+}
+
 }  // namespace
 
 TextFile::TextFile(std::string path, std::string utf8_text, std::string encoding)
-    : path_(std::move(path)), text_(std::move(utf8_text)), encoding_(std::move(encoding)) {
-  const std::string_view all(text_);
+    : path_(std::move(path)), owned_(std::move(utf8_text)), encoding_(std::move(encoding)) {
+  index_lines();
+}
+
+TextFile::TextFile(std::string path, std::shared_ptr<const MappedFile> map, size_t skip, std::string encoding)
+    : path_(std::move(path)), map_(std::move(map)), skip_(skip), encoding_(std::move(encoding)) {
+  index_lines();
+}
+
+std::string_view TextFile::text() const {
+  return map_ ? map_->bytes().substr(skip_) : std::string_view(owned_);
+}
+
+void TextFile::index_lines() {
+  const std::string_view all = text();
   for (std::string_view l : split_lines(all)) {
     lines_.push_back(Span{static_cast<size_t>(l.data() - all.data()), l.size()});
   }
+  last_line_cut_ = false;
+  if (lines_.size() >= 2 && !all.empty() && all.back() != '\n' && all.back() != '\r') {
+    // Compare with the nearest earlier line that has text (blank lines say nothing).
+    for (size_t k = lines_.size() - 1; k-- > 0;) {
+      if (line(k).find_first_not_of(" \t") == std::string_view::npos) continue;
+      last_line_cut_ = !same_shape(line(k), line(lines_.size() - 1));
+      break;
+    }
+  }
+}
+
+void TextFile::drop_last_line() {
+  if (!lines_.empty()) lines_.pop_back();
+  last_line_cut_ = false;
 }
 
 bool is_valid_utf8(std::string_view s) {
@@ -180,20 +227,11 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 }
 
 TextFile read_text_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw ImportError(path, 0, "", "file not found; check the path");
-  if (std::filesystem::is_directory(path, ec))
-    throw ImportError(path, 0, "", "is a directory, not a file");
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw ImportError(path, 0, "", "cannot be opened for reading; check its permissions");
-  const std::streamoff size = in.tellg();
-  std::string bytes(size > 0 ? static_cast<size_t>(size) : 0, '\0');
-  in.seekg(0);
-  if (size > 0 && !in.read(bytes.data(), size)) {
-    throw ImportError(path, 0, "", "read error while loading the file");
-  }
+  return read_text_file(path, std::make_shared<const MappedFile>(path));
+}
 
+TextFile read_text_file(const std::string& path, std::shared_ptr<const MappedFile> map) {
+  const std::string_view bytes = map->bytes();
   const bool utf16 = bytes.size() >= 2 && ((static_cast<unsigned char>(bytes[0]) == 0xFF &&
                                             static_cast<unsigned char>(bytes[1]) == 0xFE) ||
                                            (static_cast<unsigned char>(bytes[0]) == 0xFE &&
@@ -205,6 +243,16 @@ TextFile read_text_file(const std::string& path) {
                         fmt::format("looks binary (NUL byte at offset {}), not delimited text: {}",
                                     nul, binary_hint(path, bytes)));
     }
+  }
+  if (bytes.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw ImportError(path, 0, "", "file is empty; nothing to import");
+  if (!utf16 && is_valid_utf8(bytes)) {
+    // Read in place: no copy of the file.
+    const bool bom = bytes.substr(0, 3) == "\xEF\xBB\xBF";
+    TextFile file(path, std::move(map), bom ? 3 : 0, bom ? "utf-8 (BOM)" : "utf-8");
+    if (file.text().find_first_not_of(" \t\r\n") == std::string::npos)
+      throw ImportError(path, 0, "", "file is empty; nothing to import");
+    return file;
   }
   std::string encoding;
   std::string text = decode_text(bytes, &encoding);

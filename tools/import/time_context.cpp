@@ -43,6 +43,8 @@ TimeContext::TimeContext(const ImportOptions& options, const std::string& file) 
     start_override_ = t.utc_ns;
     start_override_naive_ = t.naive;
   }
+  relative_start_ = options.relative_start_ns;
+  relative_start_what_ = options.relative_start_what;
 }
 
 int64_t TimeContext::local_to_utc_ns(const CivilTime& local) {
@@ -79,6 +81,14 @@ void TimeContext::place_start(ImportResult& result, const std::optional<StartSou
     naive = start->naive;
     result.assumptions.push_back(
         fmt::format("absolute start {} from {}", format_iso_utc(start->utc_ns, 6), start->what));
+  } else if (relative_start_) {
+    result.start_ns = *relative_start_;
+    result.has_absolute_start = false;
+    result.assumptions.push_back(fmt::format(
+        "no absolute time in the file: times are relative, placed from {}, {}; give the real start "
+        "with --start (ISO 8601) to place them",
+        format_iso_utc(result.start_ns, 6),
+        relative_start_what_.empty() ? std::string("as given") : relative_start_what_));
   } else {
     result.start_ns = 0;
     result.has_absolute_start = false;
@@ -109,6 +119,8 @@ void TimeContext::finish(ImportResult& result) const {
     }
   }
   for (EventData& e : result.events) e.t_ns -= offset_ns_;
+  for (Damage& d : result.damage)
+    if (d.t_ns) *d.t_ns -= offset_ns_;
   for (ScanData& s : result.scans) {
     s.start_ns -= offset_ns_;
     s.end_ns -= offset_ns_;

@@ -55,6 +55,8 @@ class TimeContext {
   TimeZone zone_;
   std::optional<int64_t> start_override_;
   bool start_override_naive_ = false;
+  std::optional<int64_t> relative_start_;  // where a file without absolute time is placed
+  std::string relative_start_what_;
   int64_t offset_ns_ = 0;
   double offset_s_ = 0.0;
   // Zone offsets of IANA zones, per local hour, so mktime runs once per hour of data.

@@ -2,7 +2,10 @@
 // session in one transaction, and say what was read and what was assumed.
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "core/time_format.h"
@@ -10,6 +13,7 @@
 #include "opsync/commands.h"
 #include "opsync/import_to_store.h"
 #include "opsync/session_report.h"
+#include "store/reader.h"
 
 namespace opsync::cli {
 namespace {
@@ -25,7 +29,19 @@ struct ImportArgs {
   std::string tz = "UTC";
   std::string start;
   bool invert_current = false;
+  bool salvage = false;
 };
+
+// The session's start, when the session exists already: a file without absolute time is
+// placed there rather than at 1970 (an import never moves the session itself).
+std::optional<int64_t> existing_session_start(const std::string& db, const std::string& session) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(db, ec)) return std::nullopt;
+  store::StoreReader reader(db);
+  for (const store::Session& s : reader.sessions())
+    if (s.name == session) return s.started_ns;
+  return std::nullopt;
+}
 
 void run_import(const ImportArgs& a) {
   import::ImportOptions opt;
@@ -42,6 +58,11 @@ void run_import(const ImportArgs& a) {
   opt.time_zone = a.tz;
   opt.start_iso = a.start;
   opt.invert_current = a.invert_current;
+  opt.salvage = a.salvage;
+  if (a.start.empty()) {
+    opt.relative_start_ns = existing_session_start(a.db, a.session);
+    opt.relative_start_what = fmt::format("the start of session '{}'", a.session);
+  }
 
   const import::ImportResult r = import::import_file(a.file, opt);
   if (r.rows == 0) throw std::runtime_error(fmt::format("{}: no data rows found; nothing imported", a.file));
@@ -69,6 +90,23 @@ void run_import(const ImportArgs& a) {
   if (!r.assumptions.empty()) {
     fmt::print("  assumed:\n");
     for (const auto& line : r.assumptions) fmt::print("    - {}\n", line);
+  }
+  if (!w.session_created) {
+    const auto s = store::StoreReader(a.db).find_session(std::to_string(w.session_id));
+    if (s && (r.t_first_ns < s->started_ns || (s->ended_ns != 0 && r.t_last_ns > s->ended_ns))) {
+      fmt::print("  note: the data reach outside the session's span; the session keeps its start and end\n");
+    }
+  }
+  if (!r.damage.empty()) {
+    size_t rows = 0;
+    for (const auto& d : r.damage) rows += d.rows;
+    std::fflush(stdout);
+    fmt::print(stderr,
+               "opsync import: warning: {} is damaged; imported the {} readable rows, left out {} row(s) at {} "
+               "place(s), each recorded as an 'import_skipped' event (exit status 2)\n",
+               a.file, r.rows, rows, r.damage.size());
+    for (const auto& d : r.damage) fmt::print(stderr, "  {}: {}\n", d.where, d.what);
+    throw ExitStatus{2};
   }
 }
 
@@ -103,6 +141,9 @@ void add_import_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--start", a->start, "Absolute start (ISO 8601) for files whose times are relative only");
   cmd->add_flag("--invert-current", a->invert_current, "Flip the current sign (for discharge-positive files)");
+  cmd->add_flag("--salvage", a->salvage,
+                "Import what is readable from a damaged file (refused otherwise); what was skipped is recorded "
+                "as 'import_skipped' events and the exit status is 2");
   cmd->callback([a] { run_import(*a); });
 }
 

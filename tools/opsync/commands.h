@@ -6,6 +6,12 @@
 
 namespace opsync::cli {
 
+// Thrown by a command that did its work but must end with another status than 0 (e.g. 2:
+// `import --salvage` imported only what a damaged file allowed). main() returns `code`.
+struct ExitStatus {
+  int code;
+};
+
 void add_sessions_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_import_command(CLI::App& app);

@@ -14,13 +14,15 @@ ImportWritten write_import(const ImportTarget& target, const import::ImportResul
   store::Inserter& ins = tw.insert();
   ImportWritten out;
 
+  // An import adds a source to a session; it never moves an existing session's start or end
+  // (the session may be one opsyncd is recording, whose span is the daemon's to say).
   const auto existing = ins.find_session(target.session);
   out.session_created = !existing;
-  out.session_id = ins.open_session(store::Session{0, target.session, result.t_first_ns, 0, "", ""});
-  if (out.session_created) {
-    ins.end_session(out.session_id, result.t_last_ns);  // an imported session is complete
+  if (existing) {
+    out.session_id = *existing;
   } else {
-    ins.extend_session(out.session_id, result.t_first_ns, result.t_last_ns);
+    out.session_id = ins.open_session(store::Session{0, target.session, result.t_first_ns, 0, "", ""});
+    ins.end_session(out.session_id, result.t_last_ns);  // an imported session is complete
   }
 
   std::string note;

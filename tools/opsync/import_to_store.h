@@ -1,5 +1,5 @@
-// Writes one ImportResult into the store in a single transaction: the session (created or
-// extended), a source for the file with its clock model, its channels, samples, events, scans
+// Writes one ImportResult into the store in a single transaction: the session (created when
+// missing; an existing one is left as it is), a source for the file with its clock model, its channels, samples, events, scans
 // and a provenance row. Either all of it is committed or none.
 #pragma once
 

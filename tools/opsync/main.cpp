@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const opsync::cli::ExitStatus& e) {
+    return e.code;
   } catch (const std::exception& e) {
     const auto* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
     fmt::print(stderr, "opsync{}: error: {}\n", sub ? " " + sub->get_name() : "", e.what());
