@@ -9,6 +9,7 @@
 #include "clock/clock.h"
 #include "opsync_version.h"
 #include "runtime/driver_factory.h"
+#include "runtime/instance_lock.h"
 #include "runtime/sim_clock_file.h"
 #include "runtime/station.h"
 #include "runtime/station_config.h"
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
       "opsyncd: records a battery cycler, a DEMS mass spectrometer and diffraction scan triggers on one clock\n"
       "into the station's SQLite session store. Stop with Ctrl-C (SIGINT) or SIGTERM: everything is flushed\n"
       "and the session closed. Status: the terminal line, and GET http://127.0.0.1:8642/status (see [status]).\n"
-      "Configuration: docs/daemon.md."};
+      "Configuration: docs/daemon.md. Exit status: 0 stopped cleanly, 1 error, 2 configuration error (nothing\n"
+      "created), 3 another opsyncd already records into the same database (nothing touched)."};
   std::string config_path;
   double duration_s = 0;
   bool summary_json = false;
@@ -50,6 +52,9 @@ int main(int argc, char** argv) {
   try {
     const auto clock = make_clock(config);
     boost::asio::io_context io;
+    // Installed before the start, so that a signal during it is a clean stop right after it
+    // (tools find the daemon as soon as start() publishes <db>.opsyncd).
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     opsync::daemon::Station station(io, config, *clock, opsync::daemon::make_driver);
     station.start();
     fmt::print(stderr, "opsyncd: recording session '{}' into {} ({} sources, clock {}{})\n", config.session,
@@ -59,10 +64,11 @@ int main(int argc, char** argv) {
     auto shutdown = [&] {
       if (stopping) return;
       stopping = true;
-      if (summary_json) fmt::print("{}\n", station.status_json().dump(2));
+      if (summary_json) {
+        fmt::print("{}\n", station.status_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
       station.stop([&io] { io.stop(); });
     };
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       fmt::print(stderr, "\nopsyncd: {} received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -80,6 +86,9 @@ int main(int argc, char** argv) {
   } catch (const opsync::daemon::ConfigError& e) {
     fmt::print(stderr, "opsyncd: configuration error: {}\n", e.what());
     return 2;
+  } catch (const opsync::daemon::AlreadyRunning& e) {
+    fmt::print(stderr, "opsyncd: {}\n", e.what());
+    return 3;
   } catch (const std::exception& e) {
     fmt::print(stderr, "opsyncd: error: {}\n", e.what());
     return 1;

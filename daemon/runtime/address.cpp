@@ -1,6 +1,7 @@
 // Parsing of tcp:// and serial:// addresses.
 #include "runtime/address.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <fmt/format.h>
 
@@ -81,6 +82,31 @@ std::optional<Address> parse_address(const std::string& text, std::string& error
   }
   error = fmt::format("'{}': expected tcp://HOST:PORT or serial:///dev/NAME?baud=N&rtscts=0|1", text);
   return std::nullopt;
+}
+
+std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string& error) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    error = "expected HOST:PORT, e.g. \"127.0.0.1:8642\" (\"\" disables the endpoint)";
+    return std::nullopt;
+  }
+  ListenAddress a;
+  a.host = text.substr(0, colon);
+  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') a.host = a.host.substr(1, a.host.size() - 2);
+  const std::string port = text.substr(colon + 1);
+  unsigned p = 0;
+  if (!parse_uint(port, p) || p > 65535) {
+    error = fmt::format("port '{}' is not a number from 0 to 65535 (0: any free port)", port);
+    return std::nullopt;
+  }
+  a.port = static_cast<uint16_t>(p);
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(a.host, ec);
+  if (ec) {
+    error = fmt::format("host '{}' is not an IP address (use 127.0.0.1, ::1, or 0.0.0.0 for every interface)", a.host);
+    return std::nullopt;
+  }
+  return a;
 }
 
 std::string to_string(const Address& a) {

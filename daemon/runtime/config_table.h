@@ -34,6 +34,8 @@ class ConfigTable {
   // Every key of this table must have been read.
   void finish() const;
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  // "file:line: 'path.key'", for messages about a value found wrong after loading (a port in use).
+  std::string location(const std::string& key) const { return where(key); }
   const std::string& path() const { return path_; }
   const std::string& file() const { return file_; }
 

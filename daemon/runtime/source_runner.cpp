@@ -2,7 +2,9 @@
 #include "runtime/source_runner.h"
 
 #include <boost/asio/post.hpp>
+#include <cstdio>
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace opsync::daemon {
 
@@ -29,6 +31,24 @@ SourceRunner::~SourceRunner() {
 
 void SourceRunner::start() { connect(); }
 
+void SourceRunner::resume_after(int64_t last_data_t_ns, std::string reason) {
+  disconnected_at_t_ns_ = last_data_t_ns;
+  disconnect_reason_ = std::move(reason);
+}
+
+namespace {
+
+// What a failed connect means for the operator at the terminal.
+std::string connect_failure_text(const SourceConfig& config, const ErrorCode& ec) {
+  if (const auto* serial = std::get_if<SerialAddress>(&config.address);
+      serial && ec == boost::system::errc::no_such_file_or_directory) {
+    return fmt::format("serial device {} does not exist (unplugged, or a wrong name in the address?)", serial->device);
+  }
+  return fmt::format("{}: {}", config.address_text, ec.message());
+}
+
+}  // namespace
+
 void SourceRunner::connect() {
   if (status_.state == LinkState::Stopped) return;
   status_.state = LinkState::Connecting;
@@ -42,10 +62,13 @@ void SourceRunner::on_connected(uint64_t gen, const ErrorCode& ec) {
   const int64_t now = clock_.now_ns();
   if (ec) {
     status_.last_error = ec.message();
-    // Logged once per outage, not on every retry, so a long outage does not flood the events.
+    // Logged once per outage, not on every retry, so a long outage does not flood the events;
+    // and said on the terminal, where the operator is looking.
     if (!last_connect_failed_) {
       recorder_.event(now, "connect_failed", fmt::format("{}: {} (retrying with backoff)", config_.address_text,
                                                          ec.message()));
+      fmt::print(stderr, "{}opsyncd: source '{}': cannot connect: {} (retrying with backoff)\n",
+                 isatty(fileno(stderr)) ? "\r\033[K" : "", config_.name, connect_failure_text(config_, ec));
     }
     last_connect_failed_ = true;
     ++generation_;

@@ -36,6 +36,9 @@ class SourceRunner final : private DriverHost {
   ~SourceRunner() override;
 
   void start();
+  // Before start(): the source's data ended at `last_data_t_ns` in an earlier run of the daemon
+  // that ended without a stop; the first data of this run records the outage as a `gap`.
+  void resume_after(int64_t last_data_t_ns, std::string reason);
   // Lets the driver send its stop sequence, gives the writes up to `grace` to leave, closes.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
 

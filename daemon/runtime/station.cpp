@@ -4,12 +4,15 @@
 #include <boost/asio/post.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <fmt/format.h>
+#include <map>
 #include <unistd.h>
 
 #include "core/time_format.h"
+#include "runtime/instance_lock.h"
 #include "runtime/status_http.h"
+#include "runtime/store_location.h"
+#include "runtime/utf8_text.h"
 #include "store/reader.h"
 
 namespace opsync::daemon {
@@ -20,18 +23,63 @@ Station::Station(boost::asio::io_context& io, StationConfig config, const Clock&
 Station::~Station() = default;
 
 void Station::start() {
+  if (const std::string why = store_not_writable_reason(config_.db_path); !why.empty()) {
+    throw ConfigError(fmt::format("{}: cannot record into {}: {}", config_.db_where, config_.db_path, why));
+  }
+  lock_ = InstanceLock::acquire(runtime_file(), config_.db_path);
+  try {
+    start_locked();
+  } catch (...) {
+    if (http_) http_->stop();
+    runners_.clear();
+    recorders_.clear();
+    writer_.reset();  // its last commit before the next daemon may start
+    lock_->abandon();
+    throw;
+  }
+}
+
+void Station::start_locked() {
+  const std::string http_configured = config_.http_listen;
+  lock_->publish({{"pid", getpid()}, {"session", config_.session}, {"http", http_configured}, {"starting", true}});
+
   // A session that was closed is a finished record: refuse to append to it. One that is still
-  // open (the daemon was killed) is resumed, so a restart continues the same record.
+  // open, now that this daemon holds the lock, was left by a run that ended without a stop
+  // (kill -9, a crash, a power cut): it is resumed, and the outage recorded.
+  bool resuming = false;
+  std::optional<int64_t> last_record_ns;
+  std::map<std::string, int64_t> last_data_ns;  // by source name
   if (std::filesystem::exists(config_.db_path)) {
     store::StoreReader reader(config_.db_path);
-    if (auto s = reader.find_session(config_.session); s && s->ended_ns != 0) {
-      throw ConfigError(fmt::format("{}: session '{}' in {} was closed at {}; set [station] session to a new name",
-                                    config_.file, config_.session, config_.db_path, format_iso_utc(s->ended_ns, 3)));
+    if (auto s = reader.find_session(config_.session)) {
+      if (s->ended_ns != 0) {
+        throw ConfigError(fmt::format("{}: session '{}' in {} was closed at {}; set [station] session to a new name",
+                                      config_.file, config_.session, config_.db_path, format_iso_utc(s->ended_ns, 3)));
+      }
+      resuming = true;
+      last_record_ns = reader.last_record_ns(s->id);
+      for (const auto& src : reader.sources(s->id)) {
+        if (auto t = reader.last_data_ns(src.id)) last_data_ns[src.name] = *t;
+      }
     }
   }
   // Build every driver first: a bad driver key stops the start before anything is written.
   std::vector<std::unique_ptr<Driver>> drivers;
   for (const SourceConfig& sc : config_.sources) drivers.push_back(factory_(sc));
+
+  // The status port is bound before the store is touched: a port in use is a configuration
+  // error that must not leave a session behind.
+  if (!config_.http_listen.empty()) {
+    http_ = std::make_unique<StatusHttpServer>(
+        io_, StatusHttpHandlers{[this] { return status_json(); }, [this](std::string_view text) { return mark(text); }});
+    if (const auto ec = http_->bind(config_.http)) {
+      std::string hint = "set [status] http to another address, port 0 for any free one, or \"\" for none";
+      if (ec == boost::asio::error::address_in_use) hint = "another program listens there; " + hint;
+      if (ec == boost::system::errc::address_not_available) hint = "this host has no such address; " + hint;
+      throw ConfigError(fmt::format("{}: cannot listen on {}: {} ({})", config_.http_where, config_.http_listen,
+                                    ec.message(), hint));
+    }
+  }
 
   store::WriterOptions wo;
   wo.batch_max_samples = config_.batch_max_samples;
@@ -41,8 +89,20 @@ void Station::start() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   session_id_ = writer_->open_session(store::Session{0, config_.session, started_ns_, 0, host, config_.note});
+  if (resuming) {
+    // At the last thing the previous run recorded: the latest moment it is known to have lived.
+    const int64_t t = last_record_ns.value_or(started_ns_);
+    const auto& prev = lock_->previous();
+    const std::string who = prev.is_object() ? fmt::format("opsyncd pid {}", prev.value("pid", 0)) : "opsyncd";
+    writer_->push(store::Event{
+        session_id_, 0, t, "unclean_stop",
+        fmt::format("the previous run ({}) ended without a stop (killed, crashed or lost power); its last record is "
+                    "at {}, {:.3f} s before this run resumed the session",
+                    who, format_iso_utc(t, 3), static_cast<double>(started_ns_ - t) / 1e9)});
+  }
   writer_->push(store::Event{session_id_, 0, started_ns_, "daemon_start",
-                             fmt::format("opsyncd, config {}, clock {}", config_.file, config_.clock_mode)});
+                             fmt::format("opsyncd, config {}, clock {}{}", config_.file, config_.clock_mode,
+                                         resuming ? ", resuming the session after an unclean stop" : "")});
   // The configuration in force from here on, verbatim: `opsync replay` builds the same drivers
   // from it (docs/replay.md). Written at every start, so a resumed session keeps each version.
   writer_->push(store::Event{session_id_, 0, started_ns_, "station_config", config_.text});
@@ -57,19 +117,19 @@ void Station::start() {
     for (const ChannelSpec& c : d.channels()) ids.push_back(writer_->open_channel(store::Channel{0, src, c.name, c.unit, c.quantity}));
     recorders_.push_back(std::make_unique<SourceRecorder>(*writer_, session_id_, src, sc.name, d.channels(), ids, true));
     runners_.push_back(std::make_unique<SourceRunner>(io_, clock_, sc, std::move(drivers[i]), *recorders_.back()));
+    if (auto it = last_data_ns.find(sc.name); it != last_data_ns.end()) {
+      runners_.back()->resume_after(it->second, "opsyncd was not running: its previous run ended without a stop");
+    }
   }
+  // Where this daemon answers, for `opsync mark --db` and other local tools.
+  std::string http_address;
+  if (http_) {
+    const std::string& h = config_.http.host;
+    http_address = fmt::format("{}:{}", h.find(':') != std::string::npos ? "[" + h + "]" : h, http_->port());
+  }
+  lock_->publish({{"pid", getpid()}, {"session", config_.session}, {"http", http_address}});
   for (auto& r : runners_) r->start();
-  if (!config_.http_listen.empty()) {
-    http_ = std::make_unique<StatusHttpServer>(io_, config_.http_listen, *this);
-    http_->start();
-    // Where this daemon answers, for `opsync mark --db` and other local tools.
-    const std::string http_host = config_.http_listen.substr(0, config_.http_listen.rfind(':'));
-    std::ofstream(runtime_file()) << nlohmann::json{{"pid", getpid()},
-                                                    {"session", config_.session},
-                                                    {"http", fmt::format("{}:{}", http_host, http_->port())}}
-                                         .dump()
-                                  << "\n";
-  }
+  if (http_) http_->start();
   tick_status();
 }
 
@@ -84,8 +144,16 @@ void Station::tick_status() {
 
 std::string Station::runtime_file() const { return config_.db_path + ".opsyncd"; }
 
-void Station::mark(const std::string& text) {
-  writer_->push(store::Event{session_id_, 0, clock_.now_ns(), "mark", text});
+std::string Station::mark(std::string_view text) {
+  const Utf8Text clean = to_valid_utf8(text);
+  std::string note;
+  if (clean.replaced > 0) {
+    note = fmt::format("{} byte sequence{} that {} not UTF-8 replaced by U+FFFD", clean.replaced,
+                       clean.replaced == 1 ? "" : "s", clean.replaced == 1 ? "was" : "were");
+  }
+  writer_->push(store::Event{session_id_, 0, clock_.now_ns(), "mark",
+                             note.empty() ? clean.text : fmt::format("{} [opsyncd: {}]", clean.text, note)});
+  return note;
 }
 
 nlohmann::json Station::status_json() const {
@@ -131,6 +199,13 @@ nlohmann::json Station::status_json() const {
     sources.push_back(std::move(s));
   }
   j["sources"] = std::move(sources);
+  if (http_) {
+    const auto hs = http_->stats();
+    j["http"] = {{"connections", hs.connections},         {"open_connections", hs.open_connections},
+                 {"busy_refusals", hs.busy_refusals},     {"bad_requests", hs.bad_requests},
+                 {"handler_errors", hs.handler_errors},   {"accept_errors", hs.accept_errors},
+                 {"last_error", hs.last_error}};
+  }
   return j;
 }
 
@@ -157,11 +232,7 @@ void Station::stop(std::function<void()> done) {
   if (stopping_) return;
   stopping_ = true;
   status_timer_.cancel();
-  if (http_) {
-    http_->stop();
-    std::error_code ignored;
-    std::filesystem::remove(runtime_file(), ignored);
-  }
+  if (http_) http_->stop();
   if (config_.status_line && isatty(fileno(stderr))) fmt::print(stderr, "\n");
   auto remaining = std::make_shared<size_t>(runners_.size());
   auto finish = [this, done] {
@@ -169,6 +240,8 @@ void Station::stop(std::function<void()> done) {
     writer_->push(store::Event{session_id_, 0, now, "daemon_stop", "clean shutdown"});
     writer_->end_session(session_id_, now);
     writer_->flush();
+    // Only now, with the session closed, may the next daemon start (and find it closed).
+    if (lock_) lock_->release();
     done();
   };
   if (runners_.empty()) return boost::asio::post(io_, finish);

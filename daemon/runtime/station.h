@@ -18,6 +18,7 @@
 
 namespace opsync::daemon {
 
+class InstanceLock;
 class StatusHttpServer;
 
 // Builds the driver for a source from its config (reads and checks the driver's own keys).
@@ -28,13 +29,18 @@ class Station {
   Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory);
   ~Station();
 
-  // Opens the store and the session (resuming it if it is still open), starts every source.
-  // Throws on a store or config problem.
+  // In this order, so that a refused start creates nothing: checks that the store's file and
+  // folder are writable, takes the one-daemon-per-database lock (AlreadyRunning names the
+  // holder), builds every driver, binds the status port; only then opens the store and the
+  // session (resuming it if a previous run ended without a stop, which is recorded), and starts
+  // every source. Throws ConfigError, AlreadyRunning, or a store error.
   void start();
   // Stops the sources (letting their stop sequences out), closes the session, flushes.
   void stop(std::function<void()> done);
 
-  void mark(const std::string& text);  // annotation event at the current reference time
+  // Annotation event at the current reference time. Bytes that are not UTF-8 are replaced
+  // (U+FFFD) and the event says so; the returned note says the same for the client ("": none).
+  std::string mark(std::string_view text);
   nlohmann::json status_json() const;
   std::string status_line() const;
   store::SessionId session_id() const { return session_id_; }
@@ -42,14 +48,18 @@ class Station {
   store::StoreWriter& writer() { return *writer_; }
 
  private:
+  void start_locked();
   void tick_status();
-  // "<db>.opsyncd": {"pid", "session", "http"} while running, so local tools find the daemon.
+  // "<db>.opsyncd": {"pid", "session", "http"} while running, so local tools find the daemon;
+  // locked for the daemon's lifetime (runtime/instance_lock.h).
   std::string runtime_file() const;
 
   boost::asio::io_context& io_;
   StationConfig config_;
   const Clock& clock_;
   DriverFactory factory_;
+  // Declared before the writer, so that it is released after the writer's last commit.
+  std::unique_ptr<InstanceLock> lock_;
   std::unique_ptr<store::StoreWriter> writer_;
   store::SessionId session_id_ = 0;
   int64_t started_ns_ = 0;

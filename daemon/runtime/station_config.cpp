@@ -24,6 +24,7 @@ StationConfig parse_station_config(const std::string& text, const std::string& f
   auto station = root.table("station");
   if (!station) root.fail("station", "is required: [station] with db and session");
   c.db_path = station->require_str("db");
+  c.db_where = station->location("db");
   c.session = station->require_str("session");
   if (c.session.empty()) station->fail("session", "must not be empty");
   c.note = station->str("note").value_or("");
@@ -39,12 +40,22 @@ StationConfig parse_station_config(const std::string& text, const std::string& f
     clock->finish();
   }
 
+  c.http_where = fmt::format("{}: '[status] http' (not set: default {})", file_name, c.http_listen);
   if (auto status = root.table("status")) {
-    c.http_listen = status->str("http").value_or(c.http_listen);
+    if (auto http = status->str("http")) {
+      c.http_listen = *http;
+      c.http_where = status->location("http");
+    }
     c.status_line = status->boolean("line").value_or(true);
     c.status_period_s = status->number("period_s").value_or(1.0);
     if (c.status_period_s <= 0) status->fail("period_s", "must be positive");
     status->finish();
+  }
+  if (!c.http_listen.empty()) {
+    std::string err;
+    auto listen = parse_listen_address(c.http_listen, err);
+    if (!listen) throw ConfigError(fmt::format("{}: '{}': {}", c.http_where, c.http_listen, err));
+    c.http = *listen;
   }
 
   if (auto store = root.table("store")) {

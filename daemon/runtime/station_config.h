@@ -30,11 +30,14 @@ struct StationConfig {
   std::string file;
   std::string text;  // the file as read: stored with the session (event station_config) for replay
   std::string db_path;
+  std::string db_where;  // "file:line: 'station.db'", for errors about the file at start
   std::string session;
   std::string note;
   std::string clock_mode = "real";  // real | sim
   std::string sim_clock_file;       // for clock_mode = sim: published by `opsync sim`
   std::string http_listen = "127.0.0.1:8642";  // "" = no HTTP status endpoint
+  ListenAddress http;                          // http_listen, parsed and checked
+  std::string http_where;                      // "file:line: 'status.http'", for errors at bind time
   bool status_line = true;
   double status_period_s = 1.0;
   size_t batch_max_samples = 65536;

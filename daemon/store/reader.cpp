@@ -1,6 +1,7 @@
 // Queries of the read side. Every query is a prepared statement on a read-only connection.
 #include "store/reader.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fmt/format.h>
@@ -286,6 +287,48 @@ std::pair<int64_t, int64_t> StoreReader::capture_span(SessionId session) {
   st.bind(1, session);
   if (!st.step() || st.col_is_null(0)) return {0, 0};
   return {st.col_int(0), st.col_int(1)};
+}
+
+namespace {
+// The first row's first column, unless it is NULL or there is no row.
+std::optional<int64_t> single_time(Stmt& st) {
+  if (!st.step() || st.col_is_null(0)) return std::nullopt;
+  return st.col_int(0);
+}
+std::optional<int64_t> later(std::optional<int64_t> a, std::optional<int64_t> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::max(*a, *b);
+}
+}  // namespace
+
+std::optional<int64_t> StoreReader::last_data_ns(SourceId source) {
+  // Each query walks an index backwards and stops at its first row, however long the session.
+  Stmt in(*db_, "SELECT t_ns FROM captures WHERE source_id = ? AND direction = 'in' ORDER BY t_ns DESC LIMIT 1");
+  in.bind(1, source);
+  std::optional<int64_t> last = single_time(in);
+  for (const Channel& ch : channels(source)) {
+    Stmt st(*db_, "SELECT MAX(t_ns) FROM samples WHERE channel_id = ?");
+    st.bind(1, ch.id);
+    last = later(last, single_time(st));
+  }
+  return last;
+}
+
+std::optional<int64_t> StoreReader::last_record_ns(SessionId session) {
+  Stmt ev(*db_, "SELECT MAX(t_ns) FROM events WHERE session_id = ?");
+  ev.bind(1, session);
+  std::optional<int64_t> last = single_time(ev);
+  Stmt sc(*db_, "SELECT MAX(end_ns) FROM scans WHERE session_id = ?");
+  sc.bind(1, session);
+  last = later(last, single_time(sc));
+  for (const Source& src : sources(session)) {
+    Stmt cap(*db_, "SELECT MAX(t_ns) FROM captures WHERE source_id = ?");
+    cap.bind(1, src.id);
+    last = later(last, single_time(cap));
+    last = later(last, last_data_ns(src.id));
+  }
+  return last;
 }
 
 uint64_t StoreReader::count_scans(SessionId session) {

@@ -83,6 +83,12 @@ class StoreReader {
   // First and last capture time of the session ({0, 0} without captures).
   std::pair<int64_t, int64_t> capture_span(SessionId session);
 
+  // When a source last had data: its latest sample or bytes read (nullopt: never). A daemon
+  // resuming after a crash records the outage from here (docs/daemon.md).
+  std::optional<int64_t> last_data_ns(SourceId source);
+  // The latest time of anything recorded in the session (samples, captures, events, scans).
+  std::optional<int64_t> last_record_ns(SessionId session);
+
  private:
   std::unique_ptr<Db> db_;
 };

@@ -6,6 +6,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <chrono>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/time_format.h"
 #include "store/reader.h"
@@ -228,6 +233,42 @@ TEST(OpsyncCli, UsageErrorsAreExplained) {
   r = opsync(dir, "import cycler /etc/hostname --db a.db --session s --columns nonsense");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("ROLE=HEADER"), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(OpsyncCli, MarkGivesUpOnADaemonThatDoesNotAnswer) {
+  // A listening socket that never accepts: the connection completes in the kernel's backlog
+  // and nothing ever answers, as with a stalled opsyncd.
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 8), 0);
+  socklen_t n = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  const std::string endpoint = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+
+  opsync::test::TempDir dir;
+  const auto t0 = std::chrono::steady_clock::now();
+  const CliRun r = opsync(dir, "mark --http " + endpoint + " 'beam on'");  // the default timeout
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("opsyncd at " + endpoint + " accepted the connection but did not answer within 5 s"),
+            std::string::npos)
+      << r.err;
+  EXPECT_LT(wall_s, 30);
+
+  // --timeout-s shortens the wait; a port where nothing listens is a different message.
+  const CliRun quick = opsync(dir, "mark --timeout-s 0.5 --http " + endpoint + " x");
+  EXPECT_NE(quick.err.find("did not answer within 0.5 s"), std::string::npos) << quick.err;
+  close(fd);
+  const CliRun gone = opsync(dir, "mark --http " + endpoint + " x");
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("cannot reach opsyncd at " + endpoint), std::string::npos) << gone.err;
 }
 
 }  // namespace

@@ -107,6 +107,28 @@ TEST(StationConfig, WrongTypesAndValuesAreNamed) {
   EXPECT_NE(error_of("[station]\ndb = \"x\"\nsession = \"s\"\n").find("at least one [[source]]"), std::string::npos);
 }
 
+TEST(StationConfig, StatusAddressIsCheckedWithItsLine) {
+  const std::string head = "[station]\ndb = \"x.db\"\nsession = \"s\"\n[status]\nhttp = ";
+  const std::string tail = "\n[[source]]\nname = \"c\"\ndriver = \"macnet\"\naddress = \"tcp://127.0.0.1:1\"\n";
+  for (const char* bad : {"\"127.0.0.1:70000\"", "\"127.0.0.1:abc\"", "\"127.0.0.1:-1\"", "\"127.0.0.300:8642\"",
+                          "\"localhost:8642\"", "\"8642\"", "\"127.0.0.1:\""}) {
+    const std::string e = error_of(head + bad + tail);
+    EXPECT_NE(e.find("station.toml:5: 'status.http'"), std::string::npos) << bad << ": " << e;
+  }
+  EXPECT_NE(error_of(head + "\"127.0.0.1:70000\"" + tail).find("port '70000' is not a number from 0 to 65535"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "\"localhost:80\"" + tail).find("host 'localhost' is not an IP address"), std::string::npos);
+
+  StationConfig c = parse_station_config(head + "\"[::1]:0\"" + tail, "station.toml");
+  EXPECT_EQ(c.http.host, "::1");
+  EXPECT_EQ(c.http.port, 0);
+  EXPECT_EQ(c.http_where, "station.toml:5: 'status.http'");
+  c = parse_station_config(head + "\"0.0.0.0:65535\"" + tail, "station.toml");
+  EXPECT_EQ(c.http.port, 65535);
+  c = parse_station_config(head + "\"\"" + tail, "station.toml");
+  EXPECT_TRUE(c.http_listen.empty());  // no endpoint
+}
+
 TEST(Address, ParsesAndExplains) {
   std::string err;
   auto a = parse_address("tcp://[::1]:818", err);
