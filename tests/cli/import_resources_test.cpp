@@ -28,14 +28,14 @@ namespace {
 constexpr long kMaxRssKib = 200 * 1024;               // the bound the import must stay under
 constexpr auto kHangLimit = std::chrono::seconds(120);  // far beyond any honest run
 
-struct Run {
+struct ImportRun {
   int exit_code = -1;   // -1: killed at the hang limit
   long max_rss_kib = 0;
   double seconds = 0;
   std::string err;
 };
 
-Run run_import(const opsync::test::TempDir& dir, const std::string& file) {
+ImportRun run_import(const opsync::test::TempDir& dir, const std::string& file) {
   const std::string db = (dir.path() / "station.db").string();
   const std::string err_path = (dir.path() / "stderr.txt").string();
   std::vector<std::string> args = {OPSYNC_CLI_BINARY, "import", "cycler", file, "--db", db, "--session", "s"};
@@ -51,7 +51,7 @@ Run run_import(const opsync::test::TempDir& dir, const std::string& file) {
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  Run out;
+  ImportRun out;
   if (rc != 0) {
     ADD_FAILURE() << "cannot start " << argv[0];
     return out;
@@ -97,9 +97,9 @@ TEST(ImportResources, SparseTwoGigabyteFilesStayUnderTheMemoryBound) {
   };
   for (const Case& c : {Case{"cycler/biologic_gcpl_pair.mpr", 1u << 20}, Case{"cycler/neware_v130.nda", 200000},
                         Case{"cycler/neware_v29.nda", 100000}, Case{"cycler/arbin_export.csv", 20000},
-                        Case{"cycler/arbin_5cycles_cathode.res", 532480}}) {
+                        Case{"cycler/arbin_5cycles_cathode.res", 100 * 4096}}) {
     const std::string path = sparse_copy(dir, c.fixture, c.head);
-    const Run r = run_import(dir, path);
+    const ImportRun r = run_import(dir, path);
     EXPECT_EQ(r.exit_code, 1) << c.fixture << ": " << r.err;
     EXPECT_LT(r.max_rss_kib, kMaxRssKib) << c.fixture;
     EXPECT_FALSE(r.err.empty()) << c.fixture;
@@ -115,7 +115,7 @@ TEST(ImportResources, AFifoIsRefusedNotWaitedOn) {
   opsync::test::TempDir dir;
   const std::string fifo = (dir.path() / "cycler.csv").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  const Run r = run_import(dir, fifo);  // nobody ever writes to it
+  const ImportRun r = run_import(dir, fifo);  // nobody ever writes to it
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("FIFO"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;

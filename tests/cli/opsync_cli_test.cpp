@@ -175,7 +175,7 @@ TEST(OpsyncCli, SalvageImportsTheReadableRowsAndExitsTwo) {
   opsync::test::TempDir dir;
   const std::string db = (dir.path() / "station.db").string();
   const auto csv = dir.path() / "cut.csv";
-  write_file(csv, "time/s,Voltage(V),Current(mA)\n0,3.000000,1.000000\n1,3.100000,1.000000\n2,3.1");
+  write_file(csv, "time/s,Voltage(V),Current(mA)\n0,3.000000,1.000000\n1,3.100000,1.000000\n2,3.200000,1.0");
   CliRun r = opsync(dir, "import cycler " + csv.string() + " --db " + db + " --session s --start 2026-01-01T00:00:00Z");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cut.csv:4"), std::string::npos) << r.err;

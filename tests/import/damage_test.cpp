@@ -135,7 +135,9 @@ TEST(Damage, RandomDamageIsNeverSilent) {
 }
 
 TEST(Damage, TextCutMidNumberIsRefusedOrDroppedWhenSalvaging) {
-  const std::string text = "time/s,Voltage(V),Current(mA)\n0,3.000000,1.000000\n1,3.100000,1.000000\n2,3.1";
+  // Cut inside the last value ("1.0" of "1.000000"): every field is there, so only the line's
+  // shape tells.
+  const std::string text = "time/s,Voltage(V),Current(mA)\n0,3.000000,1.000000\n1,3.100000,1.000000\n2,3.200000,1.0";
   const std::string path = test::write_temp("cut.csv", text);
   const auto e = test::import_error(path, ImportOptions{});
   ASSERT_TRUE(e);

@@ -13,6 +13,11 @@
 #include <fstream>
 #include <memory>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <fmt/format.h>
 #include <mdbtools.h>
 
@@ -225,23 +230,18 @@ class BoundTable {
 
 // Data pages that say they belong to the table but that its page map does not list: libmdb
 // never reads them, so their rows would be lost without a word. Every page of the file is
-// looked at once (one page in memory at a time).
+// looked at once (one page in memory at a time), skipping the holes of a sparse file.
 std::vector<Damage> unreachable_pages(const std::string& path, const BoundTable& t, const FileShape& shape,
                                       int row_count_offset) {
   std::vector<Damage> out;
   const std::vector<uint32_t>& listed = t.pages();
-  struct FileClose {
-    void operator()(std::FILE* file) const noexcept { std::fclose(file); }
-  };
-  std::unique_ptr<std::FILE, FileClose> f(std::fopen(path.c_str(), "rb"));
-  if (!f) return out;
-  constexpr size_t kPagesPerRead = 256;  // 1 MiB at a time
-  std::vector<unsigned char> buf(kPagesPerRead * shape.page_size);
-  for (uint64_t first = 0; first < shape.page_count; first += kPagesPerRead) {
-    const size_t got = std::fread(buf.data(), shape.page_size, kPagesPerRead, f.get());
-    for (size_t k = 0; k < got; ++k) {
-      const uint64_t pg = first + k;
-      const unsigned char* page = buf.data() + k * shape.page_size;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  const auto scan = [&](uint64_t first, uint64_t end, std::vector<unsigned char>& buf) {
+    for (uint64_t pg = first; pg < end; ++pg) {
+      const ssize_t got = ::pread(fd, buf.data(), shape.page_size, static_cast<off_t>(pg * shape.page_size));
+      if (got != static_cast<ssize_t>(shape.page_size)) return;
+      const unsigned char* page = buf.data();
       if (pg == 0 || page[0] != kDataPage || page[1] != kDataPage || le32(page + 4) != t.table_pg()) continue;
       if (std::binary_search(listed.begin(), listed.end(), static_cast<uint32_t>(pg))) continue;
       const unsigned rows = unsigned{page[row_count_offset]} | unsigned{page[row_count_offset + 1]} << 8;
@@ -252,8 +252,22 @@ std::vector<Damage> unreachable_pages(const std::string& path, const BoundTable&
                                        rows, t.name()),
                            rows, std::nullopt});
     }
-    if (got < kPagesPerRead) break;
+  };
+  std::vector<unsigned char> buf(shape.page_size);
+  // Holes (sparse files) hold only zeros, never a data page: only the stretches with data are read.
+  off_t pos = 0;
+  while (static_cast<uint64_t>(pos) < shape.size) {
+    const off_t data = ::lseek(fd, pos, SEEK_DATA);
+    if (data < 0) break;  // no data after pos (or SEEK_DATA unsupported: handled below)
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) hole = static_cast<off_t>(shape.size);
+    const uint64_t first = static_cast<uint64_t>(data) / shape.page_size;
+    const uint64_t end = (static_cast<uint64_t>(hole) + shape.page_size - 1) / shape.page_size;
+    scan(first, std::min<uint64_t>(end, shape.page_count), buf);
+    pos = hole;
   }
+  if (pos == 0 && errno == EINVAL) scan(0, shape.page_count, buf);  // a file system without SEEK_DATA
+  ::close(fd);
   return out;
 }
 

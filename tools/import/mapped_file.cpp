@@ -73,22 +73,40 @@ MappedFile::MappedFile(const std::string& path) {
       const int err = errno;
       ::close(fd);
       data_ = nullptr;
+      fd_ = -1;
       throw ImportError(path, 0, "", fmt::format("cannot be mapped for reading ({})", std::strerror(err)));
     }
     ::madvise(data_, size_, MADV_SEQUENTIAL);
     const std::lock_guard lock(g_maps_mutex);
     g_maps.push_back(this);
   }
-  ::close(fd);  // the mapping keeps the file
+  fd_ = fd;
 }
 
 MappedFile::~MappedFile() {
+  if (fd_ >= 0) ::close(fd_);
   if (!data_) return;
   {
     const std::lock_guard lock(g_maps_mutex);
     std::erase(g_maps, this);
   }
   ::munmap(data_, size_);
+}
+
+size_t MappedFile::next_data(size_t offset) const {
+  if (fd_ < 0 || offset >= size_) return offset;
+  const off_t at = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+  if (at < 0) return errno == ENXIO ? size_ : offset;  // ENXIO: only a hole follows
+  return std::min(static_cast<size_t>(at), size_);
+}
+
+const char* skip_mapped_hole(const char* p) {
+  const std::lock_guard lock(g_maps_mutex);
+  for (const MappedFile* m : g_maps) {
+    const char* begin = m->bytes().data();
+    if (p >= begin && p < begin + m->size()) return begin + m->next_data(static_cast<size_t>(p - begin));
+  }
+  return p;
 }
 
 void release_mapped_before(const char* upto) {

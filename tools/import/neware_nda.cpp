@@ -42,7 +42,8 @@ constexpr size_t kV130MinRecord = 52;  // fields up to the Unix ns at 48..51
 constexpr size_t kV130MaxRecord = 1024;
 constexpr size_t kV130TemperatureRecord = 56;  // BTS 9.1 records carrying aux temperature 1 at 52
 constexpr size_t kBts90RecordSize = 88;
-constexpr size_t kBtsVersionOffset = 258;  // observed in the v130 fixture: "9.1.5.7.20240403.R5"
+constexpr size_t kBtsVersionOffset = 258;
+constexpr size_t kHeaderSearchBytes = 128 * 1024;  // the v29 fixture's records start at byte 85471  // observed in the v130 fixture: "9.1.5.7.20240403.R5"
 
 std::string record_what(size_t number, size_t offset) {
   return fmt::format("record {} at byte {}", number, offset);
@@ -50,7 +51,8 @@ std::string record_what(size_t number, size_t offset) {
 
 void add_version_note(const Bytes& b, int version, Decoded& d) {
   std::string note = fmt::format("Neware .nda version {} (file date {})", version, b.c_string(6, 8));
-  const size_t server = b.view().find("BTSServer");
+  // Only the header is searched (byte 3096 in the v29 fixture), never a whole, possibly huge, file.
+  const size_t server = b.view().substr(0, kHeaderSearchBytes).find("BTSServer");
   if (server != std::string_view::npos) {
     const std::string s = b.c_string(server, 50);
     const std::string c = b.c_string(server + 100, 50);
@@ -247,8 +249,9 @@ void walk_v130(const Bytes& b, const RecordShape& shape, std::vector<Damage>& da
       }
       if (const void* hit = std::memchr(data + p, *shape.lead, chunk_end - p))
         return static_cast<size_t>(static_cast<const char*>(hit) - data);
-      p = chunk_end;
-      release_mapped_before(data + p);
+      release_mapped_before(data + chunk_end);
+      // Holes of a sparse file read as zeros, never the lead byte: skip them unread.
+      p = std::max(chunk_end, static_cast<size_t>(skip_mapped_hole(data + chunk_end) - data));
     }
     return n;
   };
@@ -269,7 +272,13 @@ void walk_v130(const Bytes& b, const RecordShape& shape, std::vector<Damage>& da
     }
     const size_t next = off + len;
     // (A next record cut by the end of the file is reported as truncation on the next pass.)
-    const bool in_step = record_at(off) && (len > n - next || is_footer(next) || record_at(next));
+    // Records without an Index (0: aux records, blank slots) are taken by their start alone.
+    const auto follows = [&](size_t p, size_t q) {
+      const int64_t a = shape.index_at(p), c = shape.index_at(q);
+      return a == 0 || c == 0 || c == a + 1;
+    };
+    const bool in_step =
+        record_at(off) && (len > n - next || is_footer(next) || (record_at(next) && follows(off, next)));
     if (in_step) {
       ++number;
       if (const int64_t index = shape.index_at(off); index > 0) last_index = index;
@@ -286,7 +295,10 @@ void walk_v130(const Bytes& b, const RecordShape& shape, std::vector<Damage>& da
     // last record before the end marker).
     size_t resume = n;
     for (size_t p = next_candidate(off + 1); p + len <= n; p = next_candidate(p + 1)) {
-      if (!shape.starts(p) || shape.index_at(p) <= last_index) continue;
+      if (!shape.starts(p)) continue;
+      // An Index must be above the last one read, and not beyond what the file could hold.
+      const int64_t index = shape.index_at(p);
+      if (index <= last_index || index > last_index + static_cast<int64_t>(n / len) + 1) continue;
       const size_t q = p + len;
       if (is_footer(q) || (record_at(q) && shape.index_at(q) == shape.index_at(p) + 1)) {
         resume = p;
