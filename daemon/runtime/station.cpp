@@ -84,7 +84,9 @@ void Station::start_locked() {
   store::WriterOptions wo;
   wo.batch_max_samples = config_.batch_max_samples;
   wo.batch_max_age = std::chrono::milliseconds(static_cast<int64_t>(config_.batch_max_age_s * 1000));
+  wo.on_disk_full = [this](const store::DiskFullReport& r) { boost::asio::post(io_, [this, r] { on_disk_full(r); }); };
   writer_ = std::make_unique<store::StoreWriter>(config_.db_path, wo);
+  disk_watch_ = std::make_unique<store::DiskSpaceWatch>(config_.db_path);
   started_ns_ = clock_.now_ns();
   char host[256] = {};
   gethostname(host, sizeof host - 1);
@@ -135,6 +137,7 @@ void Station::start_locked() {
 
 void Station::tick_status() {
   if (stopping_) return;
+  check_disk_space();
   if (config_.status_line && isatty(fileno(stderr))) fmt::print(stderr, "\r\033[K{}", status_line());
   status_timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(config_.status_period_s * 1000)));
   status_timer_.async_wait([this](const ErrorCode& ec) {
@@ -166,7 +169,7 @@ nlohmann::json Station::status_json() const {
   j["clock"] = {{"mode", config_.clock_mode}, {"speed", clock_.speed()}};
   const auto ws = writer_->stats();
   j["store"] = {{"samples_committed", ws.samples_committed}, {"backlog", ws.backlog}, {"batches", ws.batches},
-                {"failed_commits", ws.failed_commits}, {"last_error", ws.last_error}};
+                {"failed_commits", ws.failed_commits}, {"last_error", ws.last_error}, {"disk", disk_json()}};
   nlohmann::json sources = nlohmann::json::array();
   const double elapsed_s = std::max(1e-9, static_cast<double>(now - started_ns_) / 1e9);
   for (const auto& r : runners_) {
@@ -185,7 +188,9 @@ nlohmann::json Station::status_json() const {
     s["events"] = r->recorder().events();
     s["scans"] = r->recorder().scans();
     s["counters"] = {{"bytes_in", c.bytes_in}, {"bytes_out", c.bytes_out}, {"messages_ok", c.messages_ok},
-                     {"malformed", c.malformed}, {"crc_errors", c.crc_errors}, {"timeouts", c.timeouts}};
+                     {"malformed", c.malformed}, {"crc_errors", c.crc_errors}, {"timeouts", c.timeouts},
+                     {"events_suppressed", c.events_suppressed},
+                     {"events_suppressed_by_kind", c.events_suppressed_by_kind}};
     nlohmann::json chans = nlohmann::json::array();
     for (const auto& ch : r->recorder().channels()) {
       chans.push_back({{"name", ch.name}, {"unit", ch.unit}, {"count", ch.count}, {"last", ch.last_value},
@@ -225,7 +230,7 @@ std::string Station::status_line() const {
     }
     line += fmt::format(" n={}", r->recorder().samples());
   }
-  return line;
+  return line + disk_flag();
 }
 
 void Station::stop(std::function<void()> done) {
@@ -238,9 +243,15 @@ void Station::stop(std::function<void()> done) {
   auto finish = [this, done] {
     const int64_t now = clock_.now_ns();
     writer_->push(store::Event{session_id_, 0, now, "daemon_stop", "clean shutdown"});
-    writer_->end_session(session_id_, now);
-    writer_->flush();
-    // Only now, with the session closed, may the next daemon start (and find it closed).
+    writer_->queue_end_session(session_id_, now);
+    // Bounded: on a full disk the writer gives up after this and says what it could not write.
+    const store::CloseReport r = writer_->close(std::chrono::seconds(5));
+    if (r.records_unwritten > 0) {
+      fmt::print(stderr, "opsyncd: {} records could not be written to {} before stopping: {}\n", r.records_unwritten,
+                 config_.db_path, r.last_error);
+    }
+    // Only now, with the session closed (or the close given up, said above), may the next
+    // daemon start.
     if (lock_) lock_->release();
     done();
   };

@@ -14,6 +14,7 @@
 #include "clock/clock.h"
 #include "runtime/source_runner.h"
 #include "runtime/station_config.h"
+#include "store/disk_space.h"
 #include "store/writer.h"
 
 namespace opsync::daemon {
@@ -50,6 +51,12 @@ class Station {
  private:
   void start_locked();
   void tick_status();
+  // Disk state (station_disk.cpp): free-space checks each status tick, the writer's reports of a
+  // full disk (posted here from its thread), and the flags of the status line and /status.
+  void check_disk_space();
+  void on_disk_full(const store::DiskFullReport& r);
+  nlohmann::json disk_json() const;
+  std::string disk_flag() const;
   // "<db>.opsyncd": {"pid", "session", "http"} while running, so local tools find the daemon;
   // locked for the daemon's lifetime (runtime/instance_lock.h).
   std::string runtime_file() const;
@@ -68,6 +75,8 @@ class Station {
   std::unique_ptr<StatusHttpServer> http_;
   boost::asio::steady_timer status_timer_;
   bool stopping_ = false;
+  std::unique_ptr<store::DiskSpaceWatch> disk_watch_;
+  int64_t disk_full_since_ns_ = 0;  // reference time of the first failed commit of an episode
 };
 
 }  // namespace opsync::daemon
