@@ -233,7 +233,8 @@ void StoreWriter::thread_main() {
   size_t samples_done = 0, items_done = 0;
   auto backoff = kMinBackoff;
   // (std::optional here makes GCC 12 warn of maybe-uninitialized reads.)
-  bool backing_off = false, full = false;
+  bool backing_off = false, full = false, draining = false;
+  size_t scale = 1;  // batch size, in batch_max_samples, while draining a backlog
   Clock::time_point retry_at{}, full_since{};
   uint64_t full_failures = 0;
   bool stop_seen = false;
@@ -286,10 +287,14 @@ void StoreWriter::thread_main() {
       continue;
     }
 
-    // One batch of the usual size, so that a backlog (after the disk was full) goes out in
-    // pieces that fit, and a failing retry costs one batch, not the whole backlog.
-    const size_t n_samples = std::min(samples.size() - samples_done, options_.batch_max_samples);
-    size_t n_items = std::min(items.size() - items_done, kMaxItemsPerBatch);
+    // Normally everything that is pending goes in one transaction, so a writer that fell behind
+    // (a slow fsync) catches up with fewer, larger commits. After a failure, a batch of the usual
+    // size, doubling with each success until the backlog is gone: a backlog left by a full disk
+    // goes out in pieces that fit, and a failing retry costs one batch, not the whole backlog.
+    const size_t samples_left = samples.size() - samples_done;
+    const size_t n_samples = draining ? std::min(samples_left, options_.batch_max_samples * scale) : samples_left;
+    size_t n_items =
+        draining ? std::min(items.size() - items_done, kMaxItemsPerBatch * scale) : items.size() - items_done;
     if (samples_done + n_samples < samples.size()) {
       // A command (flush, end of session) waits for the samples pushed before it: it goes in
       // the batch that takes the last of them.
@@ -304,6 +309,8 @@ void StoreWriter::thread_main() {
                      std::span<Item>(items).subspan(items_done, n_items))) {
       samples_done += n_samples;
       items_done += n_items;
+      if (samples_done == samples.size() && items_done == items.size()) draining = false;
+      scale = draining ? std::min<size_t>(scale * 2, 1024) : 1;
       // Keep the in-flight vectors from growing while a long backlog drains.
       if (samples_done > options_.batch_max_samples * 16 && samples_done * 2 > samples.size()) {
         samples.erase(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(samples_done));
@@ -315,7 +322,8 @@ void StoreWriter::thread_main() {
       }
       backoff = kMinBackoff;
       backing_off = false;
-      if (full) {
+      // The episode ends when its backlog is written, not at the first small batch that fits.
+      if (full && !draining) {
         disk_full_ = false;
         if (options_.on_disk_full) {
           DiskFullReport r;
@@ -331,6 +339,8 @@ void StoreWriter::thread_main() {
       continue;
     }
 
+    draining = true;
+    scale = 1;
     const auto now = Clock::now();
     if (last_failure_full_) {
       ++full_failures;
