@@ -266,6 +266,33 @@ bool wait_for_boot(const fs::path& truth_path, Clock::time_point deadline) {
   return false;
 }
 
+// Appends `pairs` configure frames (each with another input mask), each followed by a status
+// request, then a ping with `ping_seq`; returns the last mask configured. Used for bursts larger
+// than the firmware's receive ring.
+uint32_t append_configure_burst(std::vector<uint8_t>& out, uint32_t pairs, uint32_t ping_seq) {
+  pb::Envelope status, ping;
+  status.mutable_status_request();
+  ping.mutable_sync_request()->set_seq(ping_seq);
+  uint32_t last_mask = 0;
+  for (uint32_t i = 0; i < pairs; ++i) {
+    pb::Envelope c;
+    last_mask = 1u + (i % 15u);
+    c.mutable_configure()->set_inputs_enabled_mask(last_mask);
+    for (const auto& f : {frame_of(c), frame_of(status)}) out.insert(out.end(), f.begin(), f.end());
+  }
+  const std::vector<uint8_t> p = frame_of(ping);
+  out.insert(out.end(), p.begin(), p.end());
+  return last_mask;
+}
+
+// True when `in` holds a sync reply with `seq`.
+bool has_sync_reply(const std::vector<uint8_t>& in, uint32_t seq) {
+  for (const auto& e : pb::test::decode_frames(in)) {
+    if (e.has_sync_reply() && e.sync_reply().seq() == seq) return true;
+  }
+  return false;
+}
+
 // ---- tests ----
 
 TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
@@ -360,24 +387,10 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   // frame rejected, no receive overrun, and the last configuration in force.
   {
     std::vector<uint8_t> burst;
-    uint32_t last_mask = 0;
-    for (uint32_t i = 0; i < 120; ++i) {
-      pb::Envelope c;
-      last_mask = 1u + (i % 15u);
-      c.mutable_configure()->set_inputs_enabled_mask(last_mask);
-      for (const auto& f : {frame_of(c), frame_of(status)}) burst.insert(burst.end(), f.begin(), f.end());
-    }
-    ping.mutable_sync_request()->set_seq(8);
-    const std::vector<uint8_t> p8 = frame_of(ping);
-    burst.insert(burst.end(), p8.begin(), p8.end());
+    const uint32_t last_mask = append_configure_burst(burst, 120, 8);
     ASSERT_GT(burst.size(), 2048u);
     ASSERT_TRUE(write_all(fd, burst));
-    const auto replied = [](const std::vector<uint8_t>& in) {
-      for (const auto& e : pb::test::decode_frames(in)) {
-        if (e.has_sync_reply() && e.sync_reply().seq() == 8) return true;
-      }
-      return false;
-    };
+    const auto replied = [](const std::vector<uint8_t>& in) { return has_sync_reply(in, 8); };
     const std::vector<uint8_t> after_burst = read_until(fd, Clock::now() + std::chrono::seconds(60), replied);
     got.insert(got.end(), after_burst.begin(), after_burst.end());
     ASSERT_TRUE(replied(after_burst)) << "no reply to the ping after a " << burst.size() << "-byte burst";
@@ -501,28 +514,12 @@ TEST(QemuBridge, ReceivePathLosesNothingWhileTheMainLoopIsBusy) {
     const std::string payload = t.SerializeAsString();
     burst = pb::encode_frame(std::span(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
   }
-  pb::Envelope status, ping;
+  pb::Envelope status;
   status.mutable_status_request();
-  uint32_t last_mask = 0;
-  for (uint32_t i = 0; i < 120; ++i) {
-    pb::Envelope c;
-    last_mask = 1u + (i % 15u);
-    c.mutable_configure()->set_inputs_enabled_mask(last_mask);
-    for (const auto& f : {frame_of(c), frame_of(status)}) burst.insert(burst.end(), f.begin(), f.end());
-  }
-  ping.mutable_sync_request()->set_seq(9);
-  {
-    const std::vector<uint8_t> p = frame_of(ping);
-    burst.insert(burst.end(), p.begin(), p.end());
-  }
+  const uint32_t last_mask = append_configure_burst(burst, 120, 9);
   ASSERT_GT(burst.size(), 2048u);
   ASSERT_TRUE(write_all(fd, burst));
-  const auto replied = [](const std::vector<uint8_t>& in) {
-    for (const auto& e : pb::test::decode_frames(in)) {
-      if (e.has_sync_reply() && e.sync_reply().seq() == 9) return true;
-    }
-    return false;
-  };
+  const auto replied = [](const std::vector<uint8_t>& in) { return has_sync_reply(in, 9); };
   const std::vector<uint8_t> after = read_until(fd, Clock::now() + std::chrono::seconds(60), replied);
   EXPECT_TRUE(replied(after)) << "no reply to the ping sent after the burst: its bytes were lost";
   ASSERT_TRUE(write_all(fd, frame_of(status)));
