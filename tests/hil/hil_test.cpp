@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -164,7 +165,20 @@ TEST(Hil, RecordsEverySourceOnOneClock) {
   // Bridge: every scan of the scenario, stamped through the fitted clock. At 120 x, a
   // millisecond of host scheduling is 0.12 s of simulated time: allow 2 s.
   const auto& truth_scans = r.truth["scans"];
-  ASSERT_EQ(rec.scans.size(), truth_scans.size());
+  if (rec.scans.size() != truth_scans.size()) {
+    // Say which scans are missing or extra, and what the bridge link reported, so a failure on a
+    // loaded machine can be told apart from a lost edge.
+    for (const auto& t : truth_scans) {
+      const int64_t t0 = t["start_ns"].get<int64_t>();
+      int64_t best = INT64_MAX;
+      for (const auto& s : rec.scans) best = std::min(best, std::abs(s.start_ns - t0));
+      if (best > 5'000'000'000) std::printf("truth scan at %.1f s: none recorded within 5 s\n", (t0 - ns_at(r, 0)) / 1e9);
+    }
+    for (const auto& e : rec.events)
+      if (e.source_id == rec.sources.at("bridge").id && e.kind != "scan_start" && e.kind != "scan_end")
+        std::printf("bridge event %s: %s\n", e.kind.c_str(), e.detail.c_str());
+  }
+  ASSERT_EQ(rec.scans.size(), truth_scans.size()) << "recording kept in " << r.dir;
   double worst_s = 0;
   for (size_t i = 0; i < rec.scans.size(); ++i) {
     const double err = std::abs(static_cast<double>(rec.scans[i].start_ns - truth_scans[i]["start_ns"].get<int64_t>()));
