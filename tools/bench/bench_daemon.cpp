@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -141,6 +142,12 @@ Result run(const std::string& label, const fs::path& dir, double seconds, const 
   }
   fmt::print("{:<10} CPU {:5.2f} % of one core, RSS {:5.1f} MB (peak {:5.1f} MB), {:8.0f} samples/s into the store\n",
              label, r.cpu_pct, r.rss_mb, r.hwm_mb, r.samples_per_s);
+  // Events by kind: a flood (one event per message) would show here as thousands of one kind.
+  std::map<std::string, size_t> kinds;
+  for (const auto& e : reader.events(session.id)) ++kinds[e.kind];
+  std::string kinds_text;
+  for (const auto& [kind, count] : kinds) kinds_text += fmt::format("{}{} {}", kinds_text.empty() ? "" : ", ", kind, count);
+  fmt::print("{:<10} events: {}\n", "", kinds_text);
   fmt::print("{:<10} bridge: {} edges recorded of {} sent; trigger time error after 10 s: RMS {:.1f} us, max {:.1f} us; "
              "fitted drift {:+.1f} ppm (true +100)\n",
              "", r.edges, r.truth_edges, r.err_rms_us, r.err_max_us, r.drift_ppm_fit);

@@ -1,0 +1,11 @@
+// libFuzzer target: Neware .nda files (v29 and v130) through import_file(). Inputs without the
+// NEWARE magic are rejected (-1), so the corpus stays on this format.
+#include "import/neware_nda.h"
+#include "import_harness.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (!opsync::import::looks_like_neware_nda(bytes.substr(0, 64))) return -1;
+  opsync::fuzz::import_bytes(bytes, opsync::import::Kind::Cycler);
+  return 0;
+}

@@ -1,0 +1,55 @@
+# One fuzzer run: cmake -DFUZZER=<binary> -DWORK=<dir> -DFIXTURES=<dir> -DGLOBS=<a,b> -DSEEDS=<dir>
+#                       -DMAX_LEN=<bytes> -DRUNS=<n> -P run_fuzzer.cmake
+# Seeds: links to the shared fixtures matching GLOBS (the OPSYNC_FIXTURES environment variable
+# overrides FIXTURES) and the committed corpus SEEDS/<fuzzer>, if any. New inputs go into
+# WORK/<fuzzer>/corpus, crashes into WORK/<fuzzer>/. Prints libFuzzer's counts: inputs run,
+# peak memory; fails on any crash, leak, timeout (30 s per input) or memory over the limit.
+get_filename_component(name "${FUZZER}" NAME)
+if(NOT EXISTS "${FUZZER}")
+  message(FATAL_ERROR "${FUZZER} was not built (the *_fuzz_build test builds it)")
+endif()
+if(DEFINED ENV{OPSYNC_FIXTURES} AND NOT "$ENV{OPSYNC_FIXTURES}" STREQUAL "")
+  set(FIXTURES "$ENV{OPSYNC_FIXTURES}")
+endif()
+set(dir "${WORK}/${name}")
+file(MAKE_DIRECTORY "${dir}/corpus" "${dir}/seeds")
+set(corpora "${dir}/corpus" "${dir}/seeds")
+if(GLOBS)
+  if(NOT EXISTS "${FIXTURES}/cycler")
+    message(STATUS "${name}: shared fixtures not found at ${FIXTURES} (set OPSYNC_FIXTURES): "
+                   "fuzzing without the fixture seeds")
+  endif()
+  string(REPLACE "," ";" globs "${GLOBS}")
+  foreach(g IN LISTS globs)
+    file(GLOB found "${FIXTURES}/${g}")
+    foreach(f IN LISTS found)
+      get_filename_component(base "${f}" NAME)
+      file(CREATE_LINK "${f}" "${dir}/seeds/${base}" SYMBOLIC)
+    endforeach()
+  endforeach()
+endif()
+if(EXISTS "${SEEDS}/${name}")
+  list(APPEND corpora "${SEEDS}/${name}")
+endif()
+
+# Memory: the importers promise 200 MB for any input (mapped, not read whole); ASan's shadow
+# and quarantine come on top, so the limit is set above that, and the peak is printed.
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=quarantine_size_mb=16:detect_leaks=1
+          "${FUZZER}" -runs=${RUNS} -seed=1 -max_len=${MAX_LEN} -timeout=30 -rss_limit_mb=512 -malloc_limit_mb=200
+          -print_final_stats=1 -artifact_prefix=${dir}/ ${corpora}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+file(WRITE "${dir}/last_run.log" "${out}")
+string(REGEX MATCH "stat::number_of_executed_units: [0-9]+" units "${out}")
+string(REGEX MATCH "stat::peak_rss_mb: [0-9]+" rss "${out}")
+string(REGEX MATCH "Done [0-9]+ runs in [0-9]+ second" done "${out}")
+string(REGEX MATCH "INFO: seed corpus: files: [0-9]+" seeds "${out}")
+message(STATUS "${name}: ${seeds}; ${done}; ${units}; ${rss} (log: ${dir}/last_run.log)")
+if(NOT rc EQUAL 0)
+  string(LENGTH "${out}" n)
+  if(n GREATER 6000)
+    math(EXPR from "${n} - 6000")
+    string(SUBSTRING "${out}" ${from} -1 out)
+  endif()
+  message(FATAL_ERROR "${name} failed (exit ${rc}); the input is in ${dir}/ (crash-*, leak-*, timeout-*, oom-*):\n${out}")
+endif()
