@@ -295,6 +295,15 @@ bool has_sync_reply(const std::vector<uint8_t>& in, uint32_t seq) {
 
 // ---- tests ----
 
+// The last status among the frames in `in`, if any.
+std::optional<pb::Status> last_status(const std::vector<uint8_t>& in) {
+  std::optional<pb::Status> found;
+  for (const auto& e : pb::test::decode_frames(in)) {
+    if (e.has_status()) found = e.status();
+  }
+  return found;
+}
+
 TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   const std::string why = missing(OPSYNC_STM32_ELF);
   if (!why.empty()) GTEST_SKIP() << why;
@@ -397,19 +406,11 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
     // The status after the burst: counters and configuration.
     const std::vector<uint8_t> s = frame_of(status);
     ASSERT_TRUE(write_all(fd, s));
-    const auto status_after = [](const std::vector<uint8_t>& in) {
-      for (const auto& e : pb::test::decode_frames(in)) {
-        if (e.has_status()) return true;
-      }
-      return false;
-    };
+    const auto status_after = [](const std::vector<uint8_t>& in) { return last_status(in).has_value(); };
     // Drain what the burst's status requests produced, then ask once more on a quiet link.
     std::vector<uint8_t> tail = read_until(fd, Clock::now() + std::chrono::seconds(30), status_after);
     got.insert(got.end(), tail.begin(), tail.end());
-    std::optional<pb::Status> final_status;
-    for (const auto& e : pb::test::decode_frames(tail)) {
-      if (e.has_status()) final_status = e.status();
-    }
+    const std::optional<pb::Status> final_status = last_status(tail);
     ASSERT_TRUE(final_status.has_value()) << "no status after the burst";
     EXPECT_EQ(final_status->config().inputs_enabled_mask(), last_mask) << "a configure frame of the burst was lost";
     EXPECT_EQ(final_status->counters().frames_rejected(), 0u) << "bytes of the burst were lost or damaged";
@@ -523,20 +524,12 @@ TEST(QemuBridge, ReceivePathLosesNothingWhileTheMainLoopIsBusy) {
   const std::vector<uint8_t> after = read_until(fd, Clock::now() + std::chrono::seconds(60), replied);
   EXPECT_TRUE(replied(after)) << "no reply to the ping sent after the burst: its bytes were lost";
   ASSERT_TRUE(write_all(fd, frame_of(status)));
-  const auto has_status = [](const std::vector<uint8_t>& in) {
-    for (const auto& e : pb::test::decode_frames(in)) {
-      if (e.has_status()) return true;
-    }
-    return false;
-  };
+  const auto has_status = [](const std::vector<uint8_t>& in) { return last_status(in).has_value(); };
   const std::vector<uint8_t> tail = read_until(fd, Clock::now() + std::chrono::seconds(30), has_status);
   link.close();
   EXPECT_EQ(qemu.process.stop(std::chrono::seconds(5)), 0);
 
-  std::optional<pb::Status> final_status;
-  for (const auto& e : pb::test::decode_frames(tail)) {
-    if (e.has_status()) final_status = e.status();
-  }
+  const std::optional<pb::Status> final_status = last_status(tail);
   ASSERT_TRUE(final_status.has_value()) << "no status after the burst";
   EXPECT_EQ(final_status->config().inputs_enabled_mask(), last_mask) << "configure frames of the burst were lost";
   EXPECT_EQ(final_status->counters().frames_rejected(), 0u) << "bytes of the burst were lost or damaged";
