@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "clock/clock.h"
+#include "drivers/driver_table.h"
 #include "opsync_version.h"
 #include "runtime/driver_factory.h"
 #include "runtime/instance_lock.h"
@@ -39,6 +40,15 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "Station configuration (TOML)")->required()->check(CLI::ExistingFile);
   app.add_option("--duration-s", duration_s, "Stop by itself after this many seconds of wall time (0: run until signalled)");
   app.add_flag("--summary-json", summary_json, "Print the final status as JSON on stdout when stopping");
+  app.add_flag_callback(
+      "--drivers",
+      [] {
+        for (const opsync::daemon::DriverSpec* d : opsync::daemon::driver_table()) {
+          fmt::print("# {}: {}\n{}\n", d->name, d->summary, d->station_example);
+        }
+        throw CLI::Success();
+      },
+      "Print every driver this opsyncd knows, each with a [[source]] example of its keys, and exit");
   app.set_version_flag("--version", "opsyncd " OPSYNC_VERSION);
   CLI11_PARSE(app, argc, argv);
 

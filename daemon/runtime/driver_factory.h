@@ -1,5 +1,5 @@
-// Builds a source's driver from its [[source]] table: reads the driver's own keys, checks
-// their values, and rejects unknown keys, naming file, line and key.
+// Builds a source's driver from its [[source]] table through the driver table: the driver's row
+// reads its own keys, checks their values and rejects unknown keys, naming file, line and key.
 #pragma once
 
 #include <memory>

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "drivers/driver_table.h"
+
 namespace opsync::daemon {
 
 StationConfig parse_station_config(const std::string& text, const std::string& file_name) {
@@ -76,8 +78,8 @@ StationConfig parse_station_config(const std::string& text, const std::string& f
     if (sc.name.empty()) s.fail("name", "must not be empty");
     if (!names.insert(sc.name).second) s.fail("name", fmt::format("'{}' is used by two sources", sc.name));
     sc.driver = s.require_str("driver");
-    if (sc.driver != "macnet" && sc.driver != "rga" && sc.driver != "bridge") {
-      s.fail("driver", fmt::format("'{}' is not a driver (known: macnet, rga, bridge)", sc.driver));
+    if (!find_driver(sc.driver)) {
+      s.fail("driver", fmt::format("'{}' is not a driver (known: {})", sc.driver, driver_names()));
     }
     sc.address_text = s.require_str("address");
     std::string err;

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "runtime/address.h"
-#include "runtime/config_table.h"
+#include "core/config_table.h"
 
 namespace opsync::daemon {
 
 struct SourceConfig {
   std::string name;
-  std::string driver;     // macnet | rga | bridge
+  std::string driver;     // a row of the driver table (drivers/driver_table.h)
   std::string address_text;
   Address address;
   double reconnect_min_s = 0.5;

@@ -1,49 +1,17 @@
-// What serving a recording needs to know of each protocol, and no more: how the daemon's
-// requests are cut into messages, which parts of a request must agree with a recorded one for
-// the recorded answer to fit (a MacNet JSON id, a bridge ping's sequence number and send time
-// do not), how to rewrite those parts in the answer, and which instrument messages come
-// unasked (bridge edges and heartbeats), to be played at their recorded times instead.
+// The serve dialect of a recorded source, from its driver's row in the driver table (each
+// driver's folder has its dialect: drivers/<name>/<name>_serve_dialect.h).
 #pragma once
 
 #include <memory>
-#include <string>
-#include <string_view>
-#include <vector>
 
+#include "drivers/serve_dialect.h"
 #include "runtime/station_config.h"
 
 namespace opsync::replay {
 
-class ServeDialect {
- public:
-  virtual ~ServeDialect() = default;
-  virtual std::string_view name() const = 0;
+using daemon::ServeDialect;
 
-  // The daemon's byte stream, cut into requests.
-  virtual void feed(std::string_view bytes) = 0;
-  virtual bool next_request(std::string& request) = 0;
-  virtual void reset() = 0;  // a new connection: forget a partial request
-
-  // What must be equal between a live and a recorded request (default: every byte).
-  virtual std::string key(const std::string& request) const { return request; }
-  // Bytes the instrument sent, cut into the messages they hold (default: as they were read).
-  // Stateful across calls: a message split over two reads comes out once it is complete.
-  virtual std::vector<std::string> split_replies(const std::string& chunk) { return {chunk}; }
-  // A message the instrument sends without being asked (default: none).
-  virtual bool unsolicited(const std::string& message) const {
-    (void)message;
-    return false;
-  }
-  // The recorded request `recorded` answers the live `live`: remember what to rewrite.
-  virtual void matched(const std::string& recorded, const std::string& live) {
-    (void)recorded;
-    (void)live;
-  }
-  // A recorded message as it is sent to the live daemon.
-  virtual std::string patch(const std::string& message) const { return message; }
-};
-
-// By the source's driver (macnet json/binary, rga, bridge). Throws ReplayError for others.
+// Throws ReplayError for a driver the table does not know.
 std::unique_ptr<ServeDialect> make_serve_dialect(const daemon::SourceConfig& source);
 
 }  // namespace opsync::replay

@@ -1,18 +1,21 @@
-// `opsync sim`: builds the scenario, starts the simulated MacNet cycler (JSON and binary TCP),
-// SRS RGA (pseudo-terminal and TCP with login) and trigger bridge (pseudo-terminal with its own
-// drifting clock and link jitter) on a shared simulation clock, writes the clock file, the
-// scenario's truth, the per-scan strain as a reconstruction would deliver it, and a
-// station.toml for opsyncd pointing at all of it; then serves until the scenario ends.
+// `opsync sim`: builds the scenario, starts every simulated instrument of the driver table on a
+// shared simulation clock (today the MacNet cycler on two TCP ports, the SRS RGA on a
+// pseudo-terminal and TCP with login, the trigger bridge on a pseudo-terminal with its own
+// drifting clock and link jitter), writes the clock file, the scenario's truth, the per-scan
+// strain as a reconstruction would deliver it, and a station.toml for opsyncd pointing at all of
+// it; then serves until the scenario ends.
 // Faults: --fault NAME:KIND@T (T in simulated seconds from the scenario start) or lines
 // "NAME KIND" on standard input.
 #include "sim/sim_command.h"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/os.h>
@@ -21,9 +24,7 @@
 #include <unistd.h>
 
 #include "core/time_format.h"
-#include "drivers/bridge/bridge_sim.h"
-#include "drivers/macnet/macnet_sim.h"
-#include "drivers/rga/rga_sim.h"
+#include "drivers/driver_table.h"
 #include "runtime/sim_clock_file.h"
 #include "sim/scenario.h"
 #include "sim/sim_server.h"
@@ -39,11 +40,7 @@ struct SimArgs {
   bool gitt = false;
   ScenarioParams scenario;  // the scenario's knobs the command exposes are bound straight to it
   double duration_s = 0;  // wall; 0 = until the scenario ends
-  uint16_t macnet_port = 0, macnet_binary_port = 0, rga_port = 0;
-  double bridge_jitter_us = 1000;
-  double bridge_drift_ppm = 80;
-  double tester_drift_ppm = -30;
-  int64_t tester_offset_ms = 1500;
+  daemon::SimKnobValues knobs;  // the instruments' own options (their rows' sim_knobs)
   std::vector<std::string> faults;
   double lead_s = 0;  // simulated seconds before the scenario's t = 0 (lets the daemon connect first)
   bool quiet = false;
@@ -73,35 +70,64 @@ void write_strain_csv(const std::string& path, const Scenario& sc) {
   }
 }
 
+// The scenario as the simulated instruments see it.
+class ScenarioWorld final : public daemon::SimWorld {
+ public:
+  explicit ScenarioWorld(const Scenario& scenario) : sc_(scenario) {}
+  int64_t start_ns() const override { return sc_.params().start_ns; }
+  daemon::CellState cell(int64_t t_ns) const override {
+    const CellState c = sc_.cell(t_ns);
+    daemon::CellState m;
+    m.voltage_v = c.voltage_v;
+    m.current_a = c.current_a;
+    m.capacity_ah = c.capacity_ah;
+    m.energy_wh = c.energy_wh;
+    m.cycle = c.cycle;
+    m.step = c.step;
+    m.test_time_s = c.test_time_s;
+    m.step_time_s = c.step_time_s;
+    m.rf1 = c.rf1;
+    m.rf2 = c.rf2;
+    m.stat = c.stat;
+    return m;
+  }
+  double ion_current_a(int mass, int64_t t_ns) const override { return sc_.ion_current_a(mass, t_ns); }
+  std::vector<daemon::TriggerEdgeTruth> trigger_edges() const override {
+    std::vector<daemon::TriggerEdgeTruth> out;
+    out.reserve(sc_.edges().size());
+    for (const TriggerEdge& e : sc_.edges()) out.push_back({e.t_ns, e.input, e.rising});
+    return out;
+  }
+  double capillary_delay_s() const override { return sc_.params().capillary_delay_s; }
+
+ private:
+  const Scenario& sc_;
+};
+
 void write_station_toml(const std::string& path, const std::string& out_dir, const SimArgs& a,
+                        const std::vector<daemon::SimInstrument>& instruments,
                         const std::map<std::string, std::string>& where) {
-  // Periods and timeouts are in simulated time: at N x speed they are scaled so the wall-time
-  // rates stay sane (polling at 100 Hz wall, sync at 20 Hz wall) and host scheduling latency
-  // (~1 ms wall = N ms simulated) does not read as an instrument timeout.
-  const double s = a.speed;
+  // Periods and timeouts are in simulated time: at N x speed each instrument's block scales them
+  // so the wall-time rates stay sane (polling at 100 Hz wall, sync at 20 Hz wall) and host
+  // scheduling latency (~1 ms wall = N ms simulated) does not read as an instrument timeout.
   auto out = fmt::output_file(path);
-  out.print("# Written by `opsync sim` for this simulation (speed x{:g}); see docs/daemon.md.\n", s);
+  out.print("# Written by `opsync sim` for this simulation (speed x{:g}); see docs/daemon.md.\n", a.speed);
   out.print("[station]\ndb = \"station.db\"\nsession = \"{}\"\nnote = \"simulated Li-rich first charge ({})\"\n\n",
             a.session, out_dir);
   out.print("[clock]\nmode = \"sim\"\nsim_clock_file = \"clock.json\"\n\n");
-  out.print("[status]\nhttp = \"127.0.0.1:0\"\n\n");
-  out.print("[[source]]\nname = \"cycler\"\ndriver = \"macnet\"\naddress = \"{}\"\nmode = \"json\"\nchannel = 1\n"
-            "poll_period_s = {:g}\nreply_timeout_s = {:g}\nsync_max_rtt_ms = {:g}\n"
-            "# binary MacNet of the same cycler: {}\n\n",
-            where.at("macnet"), std::max(0.1, s * 0.01), std::max(2.0, s * 0.1), std::max(100.0, s * 5.0),
-            where.at("macnet-binary"));
-  out.print("[[source]]\nname = \"rga\"\ndriver = \"rga\"\naddress = \"{}?baud=28800&rtscts=1\"\nmasses = [32, 44]\n"
-            "noise_floor = 4\ntimeout_scale = {:g}\ntransport_delay_s = {:g}  # capillary, cell to spectrometer\n"
-            "# over TCP with login: address = \"{}\", tcp_login = true\n\n",
-            where.at("rga"), std::max(1.0, s / 20), a.scenario.capillary_delay_s, where.at("rga-tcp"));
-  // The fit keeps 512 exchanges whatever the speed (sync_window_s is reference time): at 600 x a
-  // 50 s window would hold two pings.
-  const double bridge_sync_s = std::max(0.1, s * 0.05);
-  out.print("[[source]]\nname = \"bridge\"\ndriver = \"bridge\"\naddress = \"{}?baud=115200\"\n"
-            "sync_period_s = {:g}\nsync_window_s = {:g}\nmax_rtt_ms = {:g}\nsync_timeout_s = {:g}\n"
-            "reply_timeout_s = {:g}\n",
-            where.at("bridge"), bridge_sync_s, 512 * bridge_sync_s, std::max(10.0, s * 2.0), std::max(1.0, s * 0.05),
-            std::max(3.0, s * 0.5));
+  out.print("[status]\nhttp = \"127.0.0.1:0\"\n");
+  for (const auto& instrument : instruments) out.print("\n{}", instrument.station_toml(where));
+}
+
+// The --fault help: the link faults, then each instrument's own, from the driver table.
+std::string fault_help() {
+  std::string kinds;
+  for (const daemon::DriverSpec* d : daemon::driver_table()) {
+    for (std::string_view f : d->sim_faults) kinds += fmt::format(", {} ({})", f, d->name);
+  }
+  return fmt::format("NAME:KIND@T, T in simulated s from the start. NAME: a simulated link, as listed at start; "
+                     "KIND: drop, stall:S, garbage:N (any link){}",
+                     kinds);
 }
 
 void run_sim(const SimArgs& a) {
@@ -117,70 +143,34 @@ void run_sim(const SimArgs& a) {
   // its clock fits have settled when the experiment begins.
   const SimClock clock(p.start_ns - static_cast<int64_t>(a.lead_s * 1e9), monotonic_now_ns(), a.speed);
 
-  daemon::MacnetSimOptions mo;
-  mo.mode = daemon::macnet::Mode::kJson;
-  mo.tester_offset_ms = a.tester_offset_ms;
-  mo.tester_drift_ppm = a.tester_drift_ppm;
-  mo.tester_drift_anchor_ns = p.start_ns;
-  mo.model = [&scenario](int64_t t_ns) {
-    const CellState c = scenario.cell(t_ns);
-    daemon::CellState m;
-    m.voltage_v = c.voltage_v;
-    m.current_a = c.current_a;
-    m.capacity_ah = c.capacity_ah;
-    m.energy_wh = c.energy_wh;
-    m.cycle = c.cycle;
-    m.step = c.step;
-    m.test_time_s = c.test_time_s;
-    m.step_time_s = c.step_time_s;
-    m.rf1 = c.rf1;
-    m.rf2 = c.rf2;
-    m.stat = c.stat;
-    return m;
-  };
-  daemon::MacnetSimulator macnet_json(mo);
-  daemon::MacnetSimOptions mob = mo;
-  mob.mode = daemon::macnet::Mode::kBinary;
-  daemon::MacnetSimulator macnet_binary(mob);
-
-  daemon::rga::RgaSimOptions ro;
-  ro.ion_current_a = [&scenario](int mass, int64_t t_ns) { return scenario.ion_current_a(mass, t_ns); };
-  daemon::rga::RgaSimulator rga_serial(ro);
-  daemon::rga::RgaSimOptions rto = ro;
-  rto.tcp_login = true;
-  daemon::rga::RgaSimulator rga_tcp(rto);
-
-  bridge::BridgeSimOptions bo;
-  bo.drift_ppm = a.bridge_drift_ppm;
-  bo.offset_ns = 3'141'592'653;
-  bo.origin_ns = p.start_ns;
-  for (const TriggerEdge& e : scenario.edges()) {
-    bo.schedule.push_back(bridge::ScheduledEdge{e.t_ns, static_cast<uint32_t>(e.input),
-                                                e.rising ? bridge::EDGE_KIND_RISING : bridge::EDGE_KIND_FALLING});
-  }
-  bridge::BridgeSimulator bridge_dev(bo);
+  // Every instrument of the driver table, in its order.
+  const ScenarioWorld world(scenario);
+  const daemon::SimSetup setup{world, a.knobs, a.speed};
+  std::vector<daemon::SimInstrument> instruments;
+  for (const daemon::DriverSpec* d : daemon::driver_table()) instruments.push_back(d->make_sim(setup));
 
   asio::io_context io;
-  LinkOptions jitter;
-  jitter.jitter_max_ns = static_cast<int64_t>(a.bridge_jitter_us * 1e3);
   std::vector<std::unique_ptr<SimEndpoint>> endpoints;
-  endpoints.push_back(std::make_unique<TcpSimServer>(io, clock, macnet_json, "macnet", a.macnet_port));
-  endpoints.push_back(std::make_unique<TcpSimServer>(io, clock, macnet_binary, "macnet-binary", a.macnet_binary_port));
-  endpoints.push_back(std::make_unique<PtySimServer>(io, clock, rga_serial, "rga",
-                                                     (std::filesystem::absolute(a.out_dir) / "rga.tty").string()));
-  endpoints.push_back(std::make_unique<TcpSimServer>(io, clock, rga_tcp, "rga-tcp", a.rga_port));
-  endpoints.push_back(std::make_unique<PtySimServer>(
-      io, clock, bridge_dev, "bridge", (std::filesystem::absolute(a.out_dir) / "bridge.tty").string(), jitter));
+  for (const auto& instrument : instruments) {
+    for (const daemon::SimLink& l : instrument.links) {
+      if (l.kind == daemon::SimLink::Kind::kTcp) {
+        endpoints.push_back(std::make_unique<TcpSimServer>(io, clock, *l.device, l.name, l.tcp_port, l.link));
+      } else {
+        const std::string tty = (std::filesystem::absolute(a.out_dir) / (l.name + ".tty")).string();
+        endpoints.push_back(std::make_unique<PtySimServer>(io, clock, *l.device, l.name, tty, l.link));
+      }
+    }
+  }
   std::map<std::string, std::string> where;
+  std::string known;
   for (auto& e : endpoints) {
     e->start();
     where[e->name()] = e->where();
+    known += (known.empty() ? "" : ", ") + e->name();
   }
   for (const auto& f : faults) {
     if (!where.count(f.endpoint)) {
-      throw std::runtime_error(fmt::format("--fault: no simulated instrument '{}' (known: macnet, macnet-binary, rga, "
-                                           "rga-tcp, bridge)",
-                                           f.endpoint));
+      throw std::runtime_error(fmt::format("--fault: no simulated instrument '{}' (known: {})", f.endpoint, known));
     }
   }
 
@@ -189,9 +179,19 @@ void run_sim(const SimArgs& a) {
   {
     std::ofstream t(dir + "/truth.json");
     nlohmann::json truth = scenario.truth();
-    truth["sim"] = {{"speed", a.speed}, {"lead_s", a.lead_s}, {"bridge_drift_ppm", a.bridge_drift_ppm},
-                    {"bridge_jitter_us", a.bridge_jitter_us}, {"tester_drift_ppm", a.tester_drift_ppm},
-                    {"tester_offset_ms", a.tester_offset_ms}};
+    truth["sim"] = {{"speed", a.speed}, {"lead_s", a.lead_s}};
+    for (const daemon::DriverSpec* d : daemon::driver_table()) {
+      for (const daemon::SimKnob& k : d->sim_knobs) {
+        if (!k.in_truth) continue;
+        const double v = a.knobs.at(std::string(k.key));
+        // Whole numbers as integers, as they were given.
+        if (std::abs(v) < 9e15 && v == std::floor(v)) {
+          truth["sim"][std::string(k.key)] = static_cast<int64_t>(v);
+        } else {
+          truth["sim"][std::string(k.key)] = v;
+        }
+      }
+    }
     nlohmann::json scans = nlohmann::json::array();
     for (const ScanTruth& sc : scenario.scans()) {
       scans.push_back({{"number", sc.number}, {"start_ns", sc.start_ns}, {"end_ns", sc.end_ns},
@@ -202,7 +202,7 @@ void run_sim(const SimArgs& a) {
   }
   write_strain_csv(dir + "/strain.csv", scenario);
   // Written last and atomically: its appearance tells scripts and tests the instruments are up.
-  write_station_toml(dir + "/station.toml.tmp", dir, a, where);
+  write_station_toml(dir + "/station.toml.tmp", dir, a, instruments, where);
   std::filesystem::rename(dir + "/station.toml.tmp", dir + "/station.toml");
   if (!a.quiet) {
     fmt::print(stderr, "opsync sim: speed x{:g}, scenario {} .. {} ({:.1f} h simulated, {:.1f} s wall)\n", a.speed,
@@ -272,14 +272,8 @@ void run_sim(const SimArgs& a) {
   signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
   io.run();
   for (auto& e : endpoints) e->stop();
-  {
-    // The bridge's truth: the true time of every edge it stamped, for scoring the daemon.
-    auto out = fmt::output_file(dir + "/bridge_truth.csv");
-    out.print("seq,t_ns,input,edge,tick,fate\n");
-    for (const auto& e : bridge_dev.truth()) {
-      out.print("{},{},{},{},{},{}\n", e.seq, e.t_ns, e.input, e.edge == bridge::EDGE_KIND_RISING ? "rising" : "falling",
-                e.tick, static_cast<int>(e.fate));
-    }
+  for (const auto& instrument : instruments) {
+    if (instrument.write_truth) instrument.write_truth(dir);
   }
   if (!a.quiet) fmt::print(stderr, "opsync sim: done; edge truth in {}/bridge_truth.csv\n", dir);
 }
@@ -287,12 +281,13 @@ void run_sim(const SimArgs& a) {
 }  // namespace
 
 void add_sim_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "sim",
+  std::string about =
       "Serve simulated instruments driven by one operando scenario (Li-rich first charge at C/10 to 4.8 V, O2/CO2\n"
-      "release at the 4.47 V plateau, diffraction scans with strain): MacNet cycler (TCP), SRS RGA (pseudo-terminal\n"
-      "and TCP 818-style with login), trigger bridge (pseudo-terminal). Writes clock.json, truth.json, strain.csv and\n"
-      "a ready station.toml into --out; run `opsyncd --config OUT/station.toml` against it.");
+      "release at the 4.47 V plateau, diffraction scans with strain), one for each driver:\n";
+  for (const daemon::DriverSpec* d : daemon::driver_table()) about += fmt::format("  {:<8} {}\n", d->name, d->summary);
+  about += "Writes clock.json, truth.json, strain.csv and a ready station.toml into --out; run\n"
+           "`opsyncd --config OUT/station.toml` against it.";
+  auto* cmd = app.add_subcommand("sim", about);
   auto a = std::make_shared<SimArgs>();
   cmd->add_option("--out", a->out_dir, "Folder for clock, truth, strain and station files")->capture_default_str();
   cmd->add_option("--speed", a->speed, "Simulation speed (600: the 10 h charge in a minute)")
@@ -313,19 +308,17 @@ void add_sim_command(CLI::App& app) {
   cmd->add_flag("--gitt", a->gitt, "Add a GITT section (600 s pulses, 1800 s rests) in the middle of the charge");
   cmd->add_option("--duration-s", a->duration_s, "Stop after this many wall seconds (default: when the scenario ends)");
   cmd->add_option("--lead-s", a->lead_s, "Simulated seconds before the scenario starts")->capture_default_str();
-  cmd->add_option("--macnet-port", a->macnet_port, "MacNet JSON port (0: any free one)")->capture_default_str();
-  cmd->add_option("--macnet-binary-port", a->macnet_binary_port, "MacNet binary port (0: any free one)")
-      ->capture_default_str();
-  cmd->add_option("--rga-port", a->rga_port, "RGA TCP port (0: any free one)")->capture_default_str();
-  cmd->add_option("--bridge-jitter-us", a->bridge_jitter_us, "Bridge link jitter, each way, max (simulated us)")
-      ->capture_default_str();
-  cmd->add_option("--bridge-drift-ppm", a->bridge_drift_ppm, "Bridge clock drift")->capture_default_str();
-  cmd->add_option("--tester-drift-ppm", a->tester_drift_ppm, "Cycler PC clock drift")->capture_default_str();
-  cmd->add_option("--tester-offset-ms", a->tester_offset_ms, "Cycler PC clock offset")->capture_default_str();
-  cmd->add_option("--fault", a->faults,
-                  "NAME:KIND@T, T in simulated s from the start. NAME: macnet, macnet-binary, rga, rga-tcp, bridge; "
-                  "KIND: drop, stall:S, garbage:N, and per instrument bad_crc, clock_step:NS, drop_edges:N, "
-                  "filament_fail");
+  // Each instrument's own options, from its row of the driver table.
+  for (const daemon::DriverSpec* d : daemon::driver_table()) {
+    for (const daemon::SimKnob& k : d->sim_knobs) {
+      std::string option = "--" + std::string(k.key);
+      std::replace(option.begin(), option.end(), '_', '-');
+      double& value = a->knobs[std::string(k.key)];
+      value = k.default_value;
+      cmd->add_option(option, value, std::string(k.help))->capture_default_str();
+    }
+  }
+  cmd->add_option("--fault", a->faults, fault_help());
   cmd->add_flag("--quiet", a->quiet, "Print nothing but errors");
   cmd->add_option("--session", a->session, "Session name written into station.toml")->capture_default_str();
   cmd->callback([a] { run_sim(*a); });

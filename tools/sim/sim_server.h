@@ -18,13 +18,11 @@
 
 #include "clock/clock.h"
 #include "drivers/sim_device.h"
+#include "drivers/sim_instrument.h"
 
 namespace opsync::sim {
 
-struct LinkOptions {
-  int64_t jitter_max_ns = 0;  // each chunk, each direction, delayed by U(0, jitter) of sim time
-  uint64_t seed = 1;
-};
+using LinkOptions = daemon::SimLinkOptions;  // jitter of the link (drivers/sim_instrument.h)
 
 class SimEndpoint {
  public:

@@ -25,6 +25,25 @@ const char* edge_name(EdgeKind e) {
 
 }  // namespace
 
+daemon::ConfigProblems BridgeConfig::problems() const {
+  daemon::ConfigProblems p;
+  auto input = [&](const char* key, uint32_t v) {
+    if (v > 3) p.push_back({key, "is a trigger input from 0 to 3"});
+  };
+  input("scan_start_input", scan_start_input);
+  input("scan_end_input", scan_end_input);
+  input("detector_frame_input", detector_frame_input);
+  if (sync_period_ns <= 0 || sync_period_ns > 60'000'000'000) p.push_back({"sync_period_s", "must be in (0, 60] seconds"});
+  if (sync_window_ns < 1'000'000'000 || sync_window_ns > 86'400'000'000'000) {
+    p.push_back({"sync_window_s", "must be in [1, 86400] seconds"});
+  }
+  if (!(tick_hz > 0)) p.push_back({"tick_hz", "must be positive"});
+  if (max_rtt_ns <= 0) p.push_back({"max_rtt_ms", "must be positive"});
+  if (sync_timeout_ns <= 0) p.push_back({"sync_timeout_s", "must be positive"});
+  if (reply_timeout_ns <= 0) p.push_back({"reply_timeout_s", "must be positive"});
+  return p;
+}
+
 BridgeDriver::BridgeDriver(BridgeConfig config)
     : config_(config),
       channels_{{"trigger_edges", "", "trigger input index (0..3) of each edge, at its mapped time"}},

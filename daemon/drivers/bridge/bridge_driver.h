@@ -21,6 +21,7 @@
 
 #include "bridge.pb.h"
 #include "clock/sync_regression.h"
+#include "core/config_problem.h"
 #include "drivers/bridge/frame.h"
 #include "drivers/driver.h"
 #include "drivers/event_limiter.h"
@@ -59,6 +60,9 @@ struct BridgeConfig {
   int64_t clock_model_period_ns = 5'000'000'000;
   int max_events_per_s = 5;                    // per kind, for per-message events; the rest counted
   size_t max_pending_edges = 100'000;          // held edges beyond this are emitted early
+
+  // Problems with the configuration, by station.toml key; empty if it is usable.
+  daemon::ConfigProblems problems() const;
 };
 
 struct BridgeStats {

@@ -74,19 +74,22 @@ double ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 }  // namespace
 
-std::string MacnetConfig::check() const {
+ConfigProblems MacnetConfig::problems() const {
+  ConfigProblems p;
   if (tester_channel < 1 || tester_channel > 65536) {
-    return fmt::format("channel {} out of range (1-based tester channel, 1..65536)", tester_channel);
+    p.push_back({"channel", fmt::format("{} is not a tester channel as Maccor counts it (1..65536)", tester_channel)});
   }
-  if (poll_period_ns <= 0) return "poll period must be positive";
-  if (reply_timeout_ns <= 0) return "reply timeout must be positive";
-  if (max_consecutive_timeouts < 1) return "max consecutive timeouts must be at least 1";
-  if (sync_window < 2) return "sync window must hold at least 2 exchanges";
-  if (sync_max_rtt_ns <= 0) return "sync max round trip must be positive";
+  if (poll_period_ns <= 0 || poll_period_ns > 3'600'000'000'000) {
+    p.push_back({"poll_period_s", "must be in (0, 3600] seconds"});
+  }
+  if (reply_timeout_ns <= 0) p.push_back({"reply_timeout_s", "must be positive"});
+  if (max_consecutive_timeouts < 1) p.push_back({"", "max consecutive timeouts must be at least 1"});
+  if (sync_window < 2) p.push_back({"", "sync window must hold at least 2 exchanges"});
+  if (sync_max_rtt_ns <= 0) p.push_back({"sync_max_rtt_ms", "must be positive"});
   if (tester_clock_zone_offset_s < -14 * 3600 || tester_clock_zone_offset_s > 14 * 3600) {
-    return "tester clock zone offset beyond +-14 h";
+    p.push_back({"tester_zone_offset_s", "is beyond +-14 h (50400 s)"});
   }
-  return {};
+  return p;
 }
 
 MacnetDriver::MacnetDriver(MacnetConfig config)

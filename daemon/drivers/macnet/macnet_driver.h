@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "clock/sync_regression.h"
+#include "core/config_problem.h"
 #include "drivers/driver.h"
 #include "drivers/event_limiter.h"
 #include "drivers/macnet/macnet_codec.h"
@@ -38,8 +39,9 @@ struct MacnetConfig {
   int64_t sync_max_rtt_ns = 100'000'000;
 
   uint16_t wire_channel() const { return static_cast<uint16_t>(tester_channel - 1); }
-  // Empty when usable, else what is wrong (the driver clamps values it cannot use).
-  std::string check() const;
+  // Empty when usable, else what is wrong, by station.toml key (the driver clamps values it
+  // cannot use, but the daemon refuses a config with problems).
+  ConfigProblems problems() const;
 };
 
 // Beyond DriverCounters: replies that answered nothing pending, and JSON-RPC error replies.

@@ -14,24 +14,9 @@
 
 #include "drivers/macnet/macnet_codec.h"
 #include "drivers/sim_device.h"
+#include "drivers/sim_world.h"
 
 namespace opsync::daemon {
-
-// What the scenario says a channel is doing at a given time.
-struct CellState {
-  double voltage_v = 0;
-  double current_a = 0;
-  double capacity_ah = 0;
-  double energy_wh = 0;
-  uint32_t cycle = 0;
-  uint16_t step = 0;
-  double test_time_s = 0;
-  double step_time_s = 0;
-  uint8_t rf1 = 0;  // 0 Available
-  uint8_t rf2 = 0;
-  uint16_t stat = 0;
-  uint32_t last_rec_num = 0;
-};
 
 struct MacnetSimOptions {
   macnet::Mode mode = macnet::Mode::kJson;

@@ -22,35 +22,34 @@ double sane_emission_ma(double ma) {
 
 }  // namespace
 
-std::vector<std::string> validate(const RgaConfig& config) {
-  std::vector<std::string> problems;
-  if (config.masses.empty()) problems.emplace_back("masses: at least one m/z is needed");
+ConfigProblems RgaConfig::problems() const {
+  ConfigProblems p;
+  if (masses.empty()) p.push_back({"masses", "needs at least one m/z, e.g. [32, 44]"});
   std::set<int> seen;
-  for (int mass : config.masses) {
+  for (int mass : masses) {
     if (mass < 1 || mass > kMaxMass) {
-      problems.push_back(fmt::format("masses: m/z {} is outside 1..{}", mass, kMaxMass));
+      p.push_back({"masses", fmt::format("m/z {} is outside 1..{}", mass, kMaxMass)});
     } else if (!seen.insert(mass).second) {
-      problems.push_back(fmt::format("masses: m/z {} is listed twice", mass));
+      p.push_back({"masses", fmt::format("m/z {} is listed twice", mass)});
     }
   }
-  if (config.noise_floor < 0 || config.noise_floor > kMaxNoiseFloor) {
-    problems.push_back(fmt::format("noise_floor {} is outside 0..{}", config.noise_floor, kMaxNoiseFloor));
+  if (noise_floor < 0 || noise_floor > kMaxNoiseFloor) {
+    p.push_back({"noise_floor", fmt::format("{} is outside 0..{}", noise_floor, kMaxNoiseFloor)});
   }
-  if (!std::isfinite(config.emission_ma) || config.emission_ma < 0 || config.emission_ma > kMaxEmission_ma) {
-    problems.push_back(fmt::format("emission_ma {} is outside 0..{} mA", config.emission_ma, kMaxEmission_ma));
+  if (!std::isfinite(emission_ma) || emission_ma < 0 || emission_ma > kMaxEmission_ma) {
+    p.push_back({"emission_ma", fmt::format("{} is outside 0..{} mA", emission_ma, kMaxEmission_ma)});
   }
-  if (config.cdem_voltage_v < 0 || config.cdem_voltage_v > kMaxCdemVoltage_v) {
-    problems.push_back(
-        fmt::format("cdem_voltage_v {} is outside 0..{} V", config.cdem_voltage_v, kMaxCdemVoltage_v));
+  if (cdem_voltage_v < 0 || cdem_voltage_v > kMaxCdemVoltage_v) {
+    p.push_back({"cdem_voltage_v", fmt::format("{} is outside 0..{} V", cdem_voltage_v, kMaxCdemVoltage_v)});
   }
-  if (config.status_every_n_loops < 0) problems.emplace_back("status_every_n_loops must be >= 0");
-  if (config.period_ns < 0) problems.emplace_back("period_ns must be >= 0");
-  if (!(config.timeout_scale >= 1.0)) problems.emplace_back("timeout_scale must be at least 1");
-  if (config.hardware_timeout_ns <= 0 || config.calibrate_timeout_ns <= 0) {
-    problems.emplace_back("hardware_timeout_ns and calibrate_timeout_ns must be > 0");
+  if (status_every_n_loops < 0) p.push_back({"status_every_n_loops", "must not be negative (0 = never)"});
+  if (period_ns < 0) p.push_back({"period_s", "must not be negative (0 = read continuously)"});
+  if (!(timeout_scale >= 1.0)) p.push_back({"timeout_scale", "must be at least 1"});
+  if (hardware_timeout_ns <= 0 || calibrate_timeout_ns <= 0) {
+    p.push_back({"", "hardware_timeout_ns and calibrate_timeout_ns must be > 0"});
   }
-  if (config.tcp_login && config.user.empty()) problems.emplace_back("tcp_login needs a user name");
-  return problems;
+  if (tcp_login && user.empty()) p.push_back({"user", "is needed with tcp_login = true"});
+  return p;
 }
 
 std::string channel_quantity(int mass) {
@@ -60,7 +59,7 @@ std::string channel_quantity(int mass) {
 }
 
 RgaDriver::RgaDriver(RgaConfig config) : config_(std::move(config)), login_(config_.user, config_.password) {
-  // Never send a parameter the RGA would reject; validate() tells the user what was wrong.
+  // Never send a parameter the RGA would reject; problems() tells the user what was wrong.
   std::vector<int> masses;
   for (int mass : config_.masses) {
     if (mass >= 1 && mass <= kMaxMass && std::find(masses.begin(), masses.end(), mass) == masses.end()) {

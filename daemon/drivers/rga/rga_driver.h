@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_problem.h"
 #include "drivers/driver.h"
 #include "drivers/event_limiter.h"
 #include "drivers/rga/rga_codec.h"
@@ -32,12 +33,12 @@ struct RgaConfig {
   // Multiplies every reply timeout and the trailing-CR wait. For accelerated simulations, where a
   // millisecond of host scheduling is many simulated milliseconds; 1 with a real instrument.
   double timeout_scale = 1.0;
-};
 
-// Problems with a configuration, in words for the user; empty if it is usable. The driver
-// clamps out-of-range values and drops bad masses so that it never sends a bad parameter,
-// but the daemon should refuse a config that has problems.
-std::vector<std::string> validate(const RgaConfig& config);
+  // Problems with the configuration, by station.toml key; empty if it is usable. The driver
+  // clamps out-of-range values and drops bad masses so that it never sends a bad parameter,
+  // but the daemon refuses a config that has problems.
+  ConfigProblems problems() const;
+};
 
 // "O2 ion current (m/z 32)", "CO2 ion current (m/z 44)", otherwise "m/z N ion current".
 std::string channel_quantity(int mass);

@@ -84,14 +84,14 @@ TEST_F(RgaDriverTest, DeclaresChannelsWithUnitsAndQuantities) {
 }
 
 TEST_F(RgaDriverTest, ValidatesConfig) {
-  EXPECT_TRUE(validate(RgaConfig{}).empty());
+  EXPECT_TRUE(RgaConfig{}.problems().empty());
   RgaConfig bad;
   bad.masses = {0, 44, 44, 301};
   bad.noise_floor = 8;
   bad.emission_ma = 4.0;
   bad.cdem_voltage_v = 3000;
-  EXPECT_EQ(validate(bad).size(), 6U);
-  // The driver never sends what validate() rejects.
+  EXPECT_EQ(bad.problems().size(), 6U);
+  // The driver never sends what problems() rejects.
   make(bad);
   ASSERT_EQ(driver->channels().size(), 1U);
   EXPECT_EQ(driver->channels()[0].name, "ion_current_m44");

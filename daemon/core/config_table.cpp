@@ -1,7 +1,8 @@
 // Strict TOML table reading with key paths and line numbers in every message.
-#include "runtime/config_table.h"
+#include "core/config_table.h"
 
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 namespace opsync::daemon {
@@ -19,6 +20,16 @@ std::string ConfigTable::where(const std::string& key) const {
 
 void ConfigTable::fail(const std::string& key, const std::string& message) const {
   throw ConfigError(fmt::format("{}: {}", where(key), message));
+}
+
+void ConfigTable::check(const ConfigProblems& problems) const {
+  if (problems.empty()) return;
+  std::string all;
+  for (const ConfigProblem& p : problems) {
+    if (!all.empty()) all += "\n";
+    all += fmt::format("{}: {}", where(p.key), p.message);
+  }
+  throw ConfigError(all);
 }
 
 const toml::node* ConfigTable::get(const std::string& key) {
@@ -43,6 +54,15 @@ std::optional<double> ConfigTable::number(const std::string& key) {
     return v;
   }
   fail(key, "must be a number");
+}
+
+std::optional<int64_t> ConfigTable::duration_ns(const std::string& key, double unit_s) {
+  const auto v = number(key);
+  if (!v) return std::nullopt;
+  const double ns = *v * unit_s * 1e9;
+  if (ns >= 9.2e18) return std::numeric_limits<int64_t>::max();
+  if (ns <= -9.2e18) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(std::llround(ns));
 }
 
 std::optional<int64_t> ConfigTable::integer(const std::string& key) {

@@ -11,6 +11,8 @@
 #include <toml++/toml.h>
 #include <vector>
 
+#include "core/config_problem.h"
+
 namespace opsync::daemon {
 
 class ConfigError : public std::runtime_error {
@@ -25,6 +27,9 @@ class ConfigTable {
   std::optional<std::string> str(const std::string& key);
   std::optional<double> number(const std::string& key);  // integer or float in the file
   std::optional<int64_t> integer(const std::string& key);
+  // A duration given as a number of units (1 for *_s keys, 1e-3 for *_ms keys), in ns; values
+  // beyond int64 saturate, so that a range check after it still sees them out of range.
+  std::optional<int64_t> duration_ns(const std::string& key, double unit_s = 1.0);
   std::optional<bool> boolean(const std::string& key);
   std::optional<std::vector<int64_t>> int_array(const std::string& key);
   std::string require_str(const std::string& key);
@@ -34,6 +39,8 @@ class ConfigTable {
   // Every key of this table must have been read.
   void finish() const;
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  // Throws one ConfigError listing every problem, each with its key's location; nothing if none.
+  void check(const ConfigProblems& problems) const;
   // "file:line: 'path.key'", for messages about a value found wrong after loading (a port in use).
   std::string location(const std::string& key) const { return where(key); }
   const std::string& path() const { return path_; }
