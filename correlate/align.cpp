@@ -246,7 +246,7 @@ LagResult strain_gas_lag(std::span<const int64_t> mid_t_ns, std::span<const doub
   }
 
   // The gas as it left the cell: transport delay removed.
-  const int64_t lag_ns = static_cast<int64_t>(std::llround(opt.ms_lag_s * 1e9));
+  const int64_t lag_ns = static_cast<int64_t>(std::llround(opt.transport_delay_s * 1e9));
   const int64_t begin_ns = std::max(rate_t_ns.front(), gas_t_ns.front() - lag_ns);
   const int64_t end_ns = std::min(rate_t_ns.back(), gas_t_ns.back() - lag_ns);
   const double span_s = seconds_between(begin_ns, end_ns);

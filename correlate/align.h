@@ -57,7 +57,7 @@ Turnover strain_turnover(std::span<const int64_t> mid_t_ns, std::span<const doub
 struct LagOptions {
   double grid_dt_s = 0;    // resampling step; 0 = a quarter of the median scan spacing
   double max_lag_s = 3600; // lags searched within +-max_lag_s
-  double ms_lag_s = 0;     // capillary delay subtracted from the gas times first
+  double transport_delay_s = 0;     // capillary delay subtracted from the gas times first
 };
 
 struct LagResult {

@@ -85,18 +85,18 @@ Baseline robust_baseline(std::span<const int64_t> t_ns, std::span<const double> 
 OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> value, const OnsetOptions& opt) {
   check_series(t_ns, value, std::max<std::size_t>(opt.min_points, 3), "onset");
   if (!(opt.k_sigma > 0) || !(opt.hold_s >= 0) || !(opt.rise_fraction > 0 && opt.rise_fraction < 1) ||
-      !(opt.cusum_threshold_sigma > 0) || !(opt.plateau_window_s > 0) || !std::isfinite(opt.ms_lag_s)) {
+      !(opt.cusum_threshold_sigma > 0) || !(opt.plateau_window_s > 0) || !std::isfinite(opt.transport_delay_s)) {
     throw InputError("onset: options out of range (k_sigma > 0, hold_s >= 0, 0 < rise_fraction < 1, "
-                     "cusum_threshold_sigma > 0, plateau_window_s > 0, finite ms_lag_s)");
+                     "cusum_threshold_sigma > 0, plateau_window_s > 0, finite transport_delay_s)");
   }
   OnsetResult r;
   r.method = {opt.k_sigma, opt.hold_s, opt.cusum_drift_sigma, opt.cusum_threshold_sigma, opt.rise_fraction,
-              opt.plateau_window_s, opt.ms_lag_s, opt.quiet_begin_ns, opt.quiet_end_ns, opt.baseline_model};
+              opt.plateau_window_s, opt.transport_delay_s, opt.quiet_begin_ns, opt.quiet_end_ns, opt.baseline_model};
   r.baseline = robust_baseline(t_ns, value, opt.quiet_begin_ns, opt.quiet_end_ns, opt.min_points, opt.min_sigma,
                                opt.baseline_model);
   const Baseline& base = r.baseline;
   const double sig = base.sigma;
-  const int64_t lag_ns = to_ns(opt.ms_lag_s);
+  const int64_t lag_ns = to_ns(opt.transport_delay_s);
   const std::size_t n = t_ns.size();
   // Onsets are searched after the quiet window only: by assumption nothing evolves inside it.
   const std::size_t start = static_cast<std::size_t>(

@@ -6,7 +6,7 @@
 //    threshold crossings lag behind the true onset by the mixing time of the cell and capillary.
 // The baseline is the median of a quiet window and sigma the MAD times 1.4826 (equals the standard
 // deviation for Gaussian noise, robust to spikes). Every reported time is corrected for the capillary
-// transport delay (ms_lag_s is subtracted). Absolute times stay int64 ns; doubles only hold differences.
+// transport delay (transport_delay_s is subtracted). Absolute times stay int64 ns; doubles only hold differences.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +45,7 @@ struct OnsetOptions {
   double cusum_threshold_sigma = 20;   // decision level (Page's h), in sigma-samples
   double rise_fraction = 0.3;  // extrapolated onset: fit the rise up to this fraction of the later maximum
   double plateau_window_s = 600;  // the later maximum is taken over this long after the threshold onset
-  double ms_lag_s = 0;         // capillary transport delay, subtracted from every onset
+  double transport_delay_s = 0;         // capillary transport delay, subtracted from every onset
   std::size_t min_points = 10;
   double min_sigma = 0;
   // Linear follows a drifting baseline (ion sources and filaments drift ~1 %/h), so that slow drift
@@ -55,7 +55,7 @@ struct OnsetOptions {
 
 struct OnsetMethod {
   double k_sigma = 0, hold_s = 0, cusum_drift_sigma = 0, cusum_threshold_sigma = 0, rise_fraction = 0,
-         plateau_window_s = 0, ms_lag_s = 0;
+         plateau_window_s = 0, transport_delay_s = 0;
   int64_t quiet_begin_ns = 0, quiet_end_ns = 0;
   BaselineModel baseline_model = BaselineModel::linear;
 };

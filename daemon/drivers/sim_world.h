@@ -38,7 +38,7 @@ class SimWorld {
   virtual CellState cell(int64_t t_ns) const = 0;
   virtual double ion_current_a(int mass, int64_t t_ns) const = 0;  // at the spectrometer, filament on
   virtual std::vector<TriggerEdgeTruth> trigger_edges() const = 0;
-  virtual double capillary_delay_s() const = 0;  // cell to spectrometer
+  virtual double transport_delay_s() const = 0;  // cell to spectrometer
 };
 
 }  // namespace opsync::daemon

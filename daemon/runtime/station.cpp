@@ -113,8 +113,8 @@ void Station::start_locked() {
     const SourceConfig& sc = config_.sources[i];
     Driver& d = *drivers[i];
     const store::SourceId src =
-        writer_->open_source(store::Source{0, session_id_, sc.name, std::string(d.kind()), sc.address_text,
-                                           source_note(sc)});
+        writer_->open_source(store::Source{0, session_id_, sc.name, std::string(d.kind()), sc.address_text, "",
+                                           sc.transport_delay_s});
     std::vector<store::ChannelId> ids;
     for (const ChannelSpec& c : d.channels()) ids.push_back(writer_->open_channel(store::Channel{0, src, c.name, c.unit, c.quantity}));
     recorders_.push_back(std::make_unique<SourceRecorder>(*writer_, session_id_, src, sc.name, d.channels(), ids, true));

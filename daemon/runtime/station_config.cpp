@@ -106,11 +106,6 @@ StationConfig parse_station_config(const std::string& text, const std::string& f
   return c;
 }
 
-std::string source_note(const SourceConfig& source) {
-  if (source.transport_delay_s <= 0) return "";
-  return fmt::format("transport_delay_s={}", source.transport_delay_s);
-}
-
 StationConfig load_station_config(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw ConfigError(fmt::format("cannot read config file '{}'", path));

@@ -20,7 +20,8 @@ struct SourceConfig {
   double reconnect_max_s = 10.0;
   double read_timeout_s = 0;  // 0: none (the driver's own reply timeouts apply)
   // Time the measured medium takes to reach the instrument (a DEMS capillary): recorded with the
-  // source so the correlator can correct gas onsets by default. Data times are not shifted.
+  // source (sources.transport_delay_s) so the correlator corrects gas onsets by default. Data
+  // times are not shifted.
   double transport_delay_s = 0;
   // Driver-specific keys, read (and checked for unknown keys) by the driver factory.
   std::shared_ptr<ConfigTable> options;
@@ -47,10 +48,6 @@ struct StationConfig {
 };
 
 // Throws ConfigError.
-// The note stored with a source: settings that analysis needs later, as "key=value" pairs
-// separated by "; " (today: transport_delay_s when set).
-std::string source_note(const SourceConfig& source);
-
 StationConfig load_station_config(const std::string& path);
 StationConfig parse_station_config(const std::string& text, const std::string& file_name);
 

@@ -11,7 +11,7 @@ Inserter::Inserter(Db& db)
       session_extend_(db,
                       "UPDATE sessions SET started_ns = MIN(started_ns, ?1), "
                       "ended_ns = CASE WHEN ended_ns IS NULL THEN NULL ELSE MAX(ended_ns, ?2) END WHERE id = ?3"),
-      source_insert_(db, "INSERT INTO sources (session_id, name, kind, address, note) VALUES (?, ?, ?, ?, ?)"),
+      source_insert_(db, "INSERT INTO sources (session_id, name, kind, address, note, transport_delay_s) VALUES (?, ?, ?, ?, ?, ?)"),
       channel_insert_(db, "INSERT INTO channels (source_id, name, unit, quantity) VALUES (?, ?, ?, ?)"),
       clock_insert_(db,
                     "INSERT OR REPLACE INTO clock_models (source_id, fitted_at_ns, method, offset_ns, rate, "
@@ -57,7 +57,7 @@ void Inserter::extend_session(SessionId id, int64_t first_ns, int64_t last_ns) {
 }
 
 SourceId Inserter::add_source(const Source& s) {
-  source_insert_.bind(1, s.session_id).bind(2, s.name).bind(3, s.kind).bind(4, s.address).bind(5, s.note).run();
+  source_insert_.bind(1, s.session_id).bind(2, s.name).bind(3, s.kind).bind(4, s.address).bind(5, s.note).bind(6, s.transport_delay_s).run();
   return sqlite3_last_insert_rowid(db_.handle());
 }
 

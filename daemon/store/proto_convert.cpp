@@ -54,6 +54,7 @@ record::Source to_proto(const Source& s, const std::optional<ClockModel>& clock)
   p.set_kind(s.kind);
   p.set_address(s.address);
   p.set_note(s.note);
+  p.set_transport_delay_s(s.transport_delay_s);
   if (clock) *p.mutable_clock() = to_proto(*clock);
   return p;
 }

@@ -82,11 +82,12 @@ std::optional<Session> StoreReader::find_session(const std::string& name_or_id) 
 }
 
 std::vector<Source> StoreReader::sources(SessionId session) {
-  Stmt st(*db_, "SELECT id, session_id, name, kind, address, note FROM sources WHERE session_id = ? ORDER BY id");
+  Stmt st(*db_, "SELECT id, session_id, name, kind, address, note, transport_delay_s FROM sources WHERE session_id = ? ORDER BY id");
   st.bind(1, session);
   std::vector<Source> out;
   while (st.step()) {
-    out.push_back(Source{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_text(5)});
+    out.push_back(Source{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_text(5),
+                         st.col_double(6)});
   }
   return out;
 }

@@ -40,6 +40,9 @@ struct Source {
   std::string kind;  // cycler | ms | bridge | strain
   std::string address;
   std::string note;
+  // Time the measured medium takes to reach the instrument (a DEMS capillary), s; 0 if none.
+  // Recorded times are never shifted by it: analyses correct for it (correlate/onset.h).
+  double transport_delay_s = 0;
 };
 
 struct Channel {

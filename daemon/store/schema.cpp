@@ -127,7 +127,19 @@ ALTER TABLE captures_v4 RENAME TO captures;
 CREATE INDEX captures_by_time ON captures (source_id, t_ns);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kV1, kV2, kV3, kV4};
+// Version 5: a source's transport delay (station.toml transport_delay_s: the time the measured
+// medium takes to reach the instrument, a DEMS capillary) becomes a typed column. Until v4 it was
+// the text "transport_delay_s=30" in sources.note (pairs separated by "; "); the value moves to
+// the column and the pair leaves the note.
+constexpr std::string_view kV5 = R"sql(
+ALTER TABLE sources ADD COLUMN transport_delay_s REAL NOT NULL DEFAULT 0;
+UPDATE sources
+   SET transport_delay_s = CAST(substr(note, 19) AS REAL),
+       note = CASE WHEN instr(note, '; ') > 0 THEN substr(note, instr(note, '; ') + 2) ELSE '' END
+ WHERE note LIKE 'transport_delay_s=%';
+)sql";
+
+constexpr std::string_view kMigrations[] = {kV1, kV2, kV3, kV4, kV5};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

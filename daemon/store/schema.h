@@ -10,7 +10,7 @@
 
 namespace opsync::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Connection settings every opsync connection uses (WAL, foreign keys, page size for new files).
 void configure_connection(Db& db, bool writer);

@@ -118,7 +118,7 @@ TEST(AnalysisCli, OnsetAndAlignRecoverTheTruthAcrossCorrectedClocks) {
   const std::string db = (dir.path() / "st.db").string();
   import_all(dir.path(), db, f, 1800);
 
-  const json onset = run_json(dir.path(), "onset --db " + db + " s --ms-lag-s 30");
+  const json onset = run_json(dir.path(), "onset --db " + db + " s --transport-delay-s 30");
   EXPECT_NEAR(gas_voltage(onset, "O2"), truth["o2_onset"]["voltage_v"].get<double>(), 10e-3);
   EXPECT_NEAR(gas_voltage(onset, "CO2"), truth["co2_onset"]["voltage_v"].get<double>(), 10e-3);
   for (const auto& g : onset["gases"]) {
@@ -126,13 +126,13 @@ TEST(AnalysisCli, OnsetAndAlignRecoverTheTruthAcrossCorrectedClocks) {
                           "method", "threshold_onset_t_s", "cusum_onset_t_s", "extrapolated_onset_t_s"}) {
       EXPECT_TRUE(g.contains(k)) << k;
     }
-    EXPECT_DOUBLE_EQ(g["parameters"]["ms_lag_s"].get<double>(), 30.0);
+    EXPECT_DOUBLE_EQ(g["parameters"]["transport_delay_s"].get<double>(), 30.0);
     // Capacity at onset: net charge since t0, ~ the scenario's capacity passed at the onset.
     const std::string key = g["name"] == "O2" ? "o2_onset" : "co2_onset";
     EXPECT_NEAR(g["onset_capacity_mah"].get<double>(), truth[key]["capacity_ah"].get<double>() * 1e3, 0.05);
   }
 
-  const json align = run_json(dir.path(), "align --db " + db + " s --ms-lag-s 30");
+  const json align = run_json(dir.path(), "align --db " + db + " s --transport-delay-s 30");
   EXPECT_NEAR(align["strain_turnover_voltage_v"].get<double>(), truth["strain_turnover"]["voltage_v"].get<double>(), 15e-3);
   EXPECT_GT(align["strain_turnover_uncertainty_v"].get<double>(), 0);
   EXPECT_EQ(align["scans"].size(), sc.scans().size());
@@ -144,7 +144,7 @@ TEST(AnalysisCli, OnsetAndAlignRecoverTheTruthAcrossCorrectedClocks) {
     EXPECT_TRUE(align["lag_s"][gas].is_number()) << align["lag_s"].dump();
   }
   // Readable table by default.
-  const CliRun table = run_cli(dir.path(), "align --db " + db + " s --ms-lag-s 30");
+  const CliRun table = run_cli(dir.path(), "align --db " + db + " s --transport-delay-s 30");
   EXPECT_EQ(table.exit_code, 0);
   EXPECT_NE(table.out.find("strain turnover:"), std::string::npos) << table.out;
 }
@@ -157,7 +157,7 @@ TEST(AnalysisCli, WithoutTheClockCorrectionTheOnsetVoltageIsWrong) {
   const Files f = write_files(sc, dir.path(), 10, 1800, true, false);
   const std::string db = (dir.path() / "st.db").string();
   import_all(dir.path(), db, f, 0, true, false);
-  const json onset = run_json(dir.path(), "onset --db " + db + " s --ms-lag-s 30");
+  const json onset = run_json(dir.path(), "onset --db " + db + " s --transport-delay-s 30");
   EXPECT_GT(std::abs(gas_voltage(onset, "O2") - sc.truth()["o2_onset"]["voltage_v"].get<double>()), 10e-3);
 }
 
@@ -269,7 +269,7 @@ TEST(AnalysisCli, ReportWritesJsonAndFigures) {
   const std::string db = (dir.path() / "st.db").string();
   import_all(dir.path(), db, f, 0);
   const auto out = dir.path() / "report";
-  const CliRun r = run_cli(dir.path(), "report --db " + db + " s --out " + out.string() + " --ms-lag-s 30");
+  const CliRun r = run_cli(dir.path(), "report --db " + db + " s --out " + out.string() + " --transport-delay-s 30");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json rep = json::parse(slurp(out / "report.json"));
   for (const char* k : {"dqdv", "onset", "align"}) EXPECT_FALSE(rep[k].is_null()) << k << ": " << rep["skipped"].dump();

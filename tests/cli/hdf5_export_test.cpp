@@ -93,7 +93,7 @@ void build_session(const std::string& db) {
     store::StoreWriter w(db);
     const store::SessionId sid = w.open_session(store::Session{0, kSession, kStart, 0, "beamline-pc", "Li-rich, C/10"});
     cycler = w.add_source(store::Source{0, sid, "cycler", "cycler", "tcp://10.0.0.5:57570", ""});
-    const store::SourceId dems = w.add_source(store::Source{0, sid, "dems", "ms", "serial:///dev/ttyUSB0", "RGA 200"});
+    const store::SourceId dems = w.add_source(store::Source{0, sid, "dems", "ms", "serial:///dev/ttyUSB0", "RGA 200", 30});
     auto channel = [&](store::SourceId src, const ChannelSpec& c) {
       return w.add_channel(store::Channel{0, src, c.name, c.unit, c.quantity});
     };
@@ -352,6 +352,7 @@ TEST_F(Hdf5Export, EverySampleAttributeEventScanAndImportRoundTrips) {
     EXPECT_EQ(attr_string(g.get(), "kind"), src.kind);
     EXPECT_EQ(attr_string(g.get(), "address"), src.address);
     EXPECT_EQ(attr_string(g.get(), "note"), src.note);
+    EXPECT_TRUE(same_double(attr_double(g.get(), "transport_delay_s"), src.transport_delay_s));
     const auto channels = reader.channels(src.id);
     EXPECT_EQ(attr_string(g.get(), "default"), channels.at(0).name);
     if (src.name == "dems") {

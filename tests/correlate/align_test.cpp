@@ -153,7 +153,7 @@ TEST(StrainGasLag, RecoversKnownLagAfterTransportCorrection) {
   for (double lag : {0.0, 450.0, 1200.0}) {
     const Series sc = scans(0, 1, 60), g = gas(lag, 30, 2e-13, 7);
     oc::LagOptions opt;
-    opt.ms_lag_s = 30;
+    opt.transport_delay_s = 30;
     const oc::LagResult r = oc::strain_gas_lag(sc.t_ns, sc.v, g.t_ns, g.v, opt);
     EXPECT_NEAR(r.lag_s, lag, 2 * r.grid_dt_s) << "lag " << lag;
     EXPECT_GT(r.correlation, 0.5);

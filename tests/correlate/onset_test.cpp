@@ -65,7 +65,7 @@ oc::OnsetOptions options() {
   oc::OnsetOptions o;
   o.quiet_begin_ns = kT0Ns;
   o.quiet_end_ns = kT0Ns + 1500 * kNsPerS;
-  o.ms_lag_s = kDelayS;
+  o.transport_delay_s = kDelayS;
   return o;
 }
 
@@ -98,12 +98,12 @@ TEST(Onset, NoisyStepRampWithDelayAndMixing) {
   EXPECT_GE(cus, kOnsetS - 30);  // 3 mV
   EXPECT_LE(cus, alarm);
   EXPECT_GT(r.rise_slope_per_s, 0.0);
-  EXPECT_DOUBLE_EQ(r.method.ms_lag_s, kDelayS);
+  EXPECT_DOUBLE_EQ(r.method.transport_delay_s, kDelayS);
 }
 
 TEST(Onset, WithoutDelayCorrectionTheOnsetIsLate) {
   auto o = options();
-  o.ms_lag_s = 0;
+  o.transport_delay_s = 0;
   const auto m = ms_channel(kNoiseA, 99);
   const auto r = oc::detect_onset(m.t_ns, m.value, o);
   ASSERT_TRUE(r.extrapolated_onset_t_ns);
@@ -170,7 +170,7 @@ TEST(OnsetBaseline, LinearModelKeepsCusumOnTimeUnderStrongDrift) {
   oc::OnsetOptions opt;
   opt.quiet_begin_ns = kT0Ns;
   opt.quiet_end_ns = kT0Ns + 1500 * kNsPerS;
-  opt.ms_lag_s = kDelayS;
+  opt.transport_delay_s = kDelayS;
   const int64_t truth_ns = kT0Ns + static_cast<int64_t>(kOnsetS * kNsPerS);
   opt.baseline_model = oc::BaselineModel::linear;
   const oc::OnsetResult lin = oc::detect_onset(m.t_ns, m.value, opt);

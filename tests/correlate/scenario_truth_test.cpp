@@ -50,7 +50,7 @@ double onset_voltage(const Records& r, const std::vector<double>& gas, const os:
   oc::OnsetOptions opt;
   opt.quiet_begin_ns = p.start_ns + static_cast<int64_t>(p.rest_before_s * 1e9);
   opt.quiet_end_ns = opt.quiet_begin_ns + 3 * 3600 * kNsPerS;
-  opt.ms_lag_s = p.capillary_delay_s;
+  opt.transport_delay_s = p.transport_delay_s;
   const oc::OnsetResult o = oc::detect_onset(r.ms_t_ns, gas, opt);
   EXPECT_TRUE(o.extrapolated_onset_t_ns.has_value()) << o.note;
   return oc::cycler_at(r.cycler.t_ns, r.cycler.voltage_v, r.cycler.capacity_c, o.extrapolated_onset_t_ns.value_or(0))
@@ -90,7 +90,7 @@ TEST(ScenarioTruth, StrainTurnoverWithinFifteenMillivolts) {
     EXPECT_GT(t.uncertainty_v, 0);
     // Strain relaxes before the gas reaches the spectrometer: the O2 signal lags the relaxation.
     oc::LagOptions lo;
-    lo.ms_lag_s = p.capillary_delay_s;
+    lo.transport_delay_s = p.transport_delay_s;
     const oc::LagResult lag = oc::strain_gas_lag(mid, strain, r.ms_t_ns, r.o2_a, lo);
     EXPECT_GT(lag.lag_s, 0) << "seed " << seed;
     EXPECT_LT(lag.lag_s, 3600) << "seed " << seed;

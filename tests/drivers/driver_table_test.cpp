@@ -23,7 +23,7 @@ class QuietWorld final : public SimWorld {
   CellState cell(int64_t) const override { return {}; }
   double ion_current_a(int, int64_t) const override { return 0; }
   std::vector<TriggerEdgeTruth> trigger_edges() const override { return {{start_ns() + 1'000'000'000, 0, true}}; }
-  double capillary_delay_s() const override { return 30; }
+  double transport_delay_s() const override { return 30; }
 };
 
 SimKnobValues default_knobs() {

@@ -220,6 +220,7 @@ TEST(CaptureLog, RoundTripsEveryStepAndEvent) {
   std::vector<Step> steps = faithful_recording();
   steps[4].bytes = std::string("\x00\x01\xff\"\\\r\n ok", 10);  // binary and escapes
   auto in = pinger_session(steps);
+  in->sources[0].transport_delay_s = 27.5;
   in->copied_events.push_back(CopiedEvent{-1, 1050, "mark", "beam \"on\"\nline two"});
   const auto dir = std::filesystem::path(::testing::TempDir());
   const std::string path = (dir / ("roundtrip_" + std::to_string(getpid()) + ".opcap")).string();
@@ -231,6 +232,7 @@ TEST(CaptureLog, RoundTripsEveryStepAndEvent) {
   EXPECT_EQ(back->session.ended_ns, 2000);
   ASSERT_EQ(back->sources.size(), 1u);
   EXPECT_EQ(back->sources[0].address, "tcp://127.0.0.1:1");
+  EXPECT_DOUBLE_EQ(back->sources[0].transport_delay_s, 27.5);
   ASSERT_EQ(back->configs.size(), 1u);
   EXPECT_EQ(back->configs[0].text, kConfig);
   // The link steps come back from the connected event (the only one recorded here) and the
@@ -247,6 +249,24 @@ TEST(CaptureLog, RoundTripsEveryStepAndEvent) {
   bool mark = false;
   for (const auto& e : back->copied_events) mark = mark || (e.kind == "mark" && e.detail == "beam \"on\"\nline two");
   EXPECT_TRUE(mark);
+}
+
+// Version 1 logs (the golden ones among them) kept the delay in the source's note.
+TEST(CaptureLog, VersionOneNotesGiveTheTransportDelay) {
+  const std::string path = (std::filesystem::path(::testing::TempDir()) / ("v1_" + std::to_string(getpid()) + ".opcap")).string();
+  std::ofstream(path, std::ios::binary)
+      << "opsync-capture-log 1\nsession \"s\" 1 2 \"h\" \"n\"\n"
+         "source 0 \"a\" \"ms\" \"x\" \"transport_delay_s=30\"\nsource 1 \"b\" \"ms\" \"y\" \"transport_delay_s=2.5; z=1\"\n"
+         "source 2 \"c\" \"cycler\" \"z\" \"plain\"\n+5 0 > \"ab\"\n";
+  auto in = read_capture_log(path);
+  std::filesystem::remove(path);
+  ASSERT_EQ(in->sources.size(), 3u);
+  EXPECT_DOUBLE_EQ(in->sources[0].transport_delay_s, 30.0);
+  EXPECT_EQ(in->sources[0].note, "");
+  EXPECT_DOUBLE_EQ(in->sources[1].transport_delay_s, 2.5);
+  EXPECT_EQ(in->sources[1].note, "z=1");
+  EXPECT_DOUBLE_EQ(in->sources[2].transport_delay_s, 0.0);
+  EXPECT_EQ(in->sources[2].note, "plain");
 }
 
 TEST(CaptureLog, MalformedFilesAreNamedWithTheirLine) {
@@ -270,6 +290,10 @@ TEST(CaptureLog, MalformedFilesAreNamedWithTheirLine) {
                ":4: unknown line kind '?'");
   expect_error("opsync-capture-log 1\nsession \"s\" 1 2 \"h\" \"n\"\nsource 0 \"a\" \"ms\" \"x\" \"\"\n",
                "no captures in the log");
+  expect_error("opsync-capture-log 2\nsession \"s\" 1 2 \"h\" \"n\"\nsource 0 \"a\" \"ms\" \"x\" \"\"\n+5 0 > \"ab\"\n",
+               ":3: expected: source INDEX");
+  expect_error("opsync-capture-log 2\nsession \"s\" 1 2 \"h\" \"n\"\nsource 0 \"a\" \"ms\" \"x\" \"\" -3\n+5 0 > \"ab\"\n",
+               ":3: transport delay '-3'");
   std::filesystem::remove(path);
 }
 

@@ -236,7 +236,7 @@ void expect_onset_is_first_crossing(const Scenario& s, const char* key, int mass
   EXPECT_EQ(truth[key]["release_start_ns"].get<int64_t>(), at_s(s, onset_s));
   EXPECT_GE(truth[key]["voltage_v"].get<double>(), level_v - 1e-9);
   EXPECT_NEAR(truth[key]["capacity_ah"].get<double>(), s.cell(at_s(s, onset_s)).capacity_ah, 1e-12);
-  EXPECT_NEAR(truth[key]["rga_arrival_s"].get<double>() - onset_s, s.params().capillary_delay_s, 1e-6);
+  EXPECT_NEAR(truth[key]["rga_arrival_s"].get<double>() - onset_s, s.params().transport_delay_s, 1e-6);
   // Noise-free release: nothing before the onset, something soon after (while charging).
   for (double t = 0; t < onset_s; t += 7.0) ASSERT_EQ(s.gas_flux_rel(mass, at_s(s, t)), 0.0) << key << " " << t;
   EXPECT_EQ(s.gas_flux_rel(mass, at_s(s, onset_s - 1e-3)), 0.0);
@@ -284,7 +284,7 @@ TEST(ScenarioGas, IonCurrentRisesAboveNoiseOnlyAfterCapillaryDelay) {
     double baseline_a;
   };
   for (const Gas g : {Gas{32, "o2_onset", p.o2_baseline_a}, Gas{44, "co2_onset", p.co2_baseline_a}}) {
-    const double arrival_s = truth[g.key]["release_start_s"].get<double>() + p.capillary_delay_s;
+    const double arrival_s = truth[g.key]["release_start_s"].get<double>() + p.transport_delay_s;
     const double sigma_a = p.noise_rel * g.baseline_a;
     auto threshold = [&](double t) { return g.baseline_a * (1 + p.baseline_drift_per_h * t / 3600) + 5 * sigma_a; };
     for (double t = 0; t < arrival_s; t += 1.0)
@@ -307,7 +307,7 @@ TEST(ScenarioGas, TransportIsDelayThenFirstOrderLag) {
   EXPECT_NEAR(seen(charge_end_s(s) - 10), 1.0, 0.01);
   // The current stops: the RGA sees full rate for one capillary delay more, then an exponential
   // decay with the mixing time constant.
-  const double t0 = charge_end_s(s) + p.capillary_delay_s;
+  const double t0 = charge_end_s(s) + p.transport_delay_s;
   EXPECT_NEAR(seen(t0 - 1), 1.0, 0.02);
   EXPECT_NEAR(seen(t0 + p.mixing_tau_s) / seen(t0), std::exp(-1.0), 0.02);
   EXPECT_NEAR(seen(t0 + 3 * p.mixing_tau_s) / seen(t0), std::exp(-3.0), 0.01);

@@ -95,6 +95,43 @@ TEST(Schema, VersionThreeCapturesAreKeptAndTicksAllowedAfterV4) {
   EXPECT_EQ(db.query_int("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'captures_by_time'"), 1);
 }
 
+TEST(Schema, VersionFourTransportDelayNotesBecomeTheTypedColumn) {
+  test::TempDb tmp;
+  {
+    Db db(tmp.path(), Db::Mode::ReadWrite);
+    configure_connection(db, true);
+    migrate(db, 4);
+    db.exec("INSERT INTO sessions (id, name, started_ns) VALUES (1, 'old', 5)");
+    // As opsyncd up to v4 wrote it, with a later pair, without one, and a note about something else.
+    db.exec("INSERT INTO sources (id, session_id, name, kind, note) VALUES "
+            "(1, 1, 'rga', 'ms', 'transport_delay_s=30'), (2, 1, 'rga2', 'ms', 'transport_delay_s=12.5; other=1'), "
+            "(3, 1, 'cyc', 'cycler', ''), (4, 1, 'file.csv', 'cycler', 'time from the file name')");
+  }
+  StoreReader r(tmp.path());
+  const auto sources = r.sources(1);
+  ASSERT_EQ(sources.size(), 4u);
+  EXPECT_DOUBLE_EQ(sources[0].transport_delay_s, 30.0);
+  EXPECT_EQ(sources[0].note, "");
+  EXPECT_DOUBLE_EQ(sources[1].transport_delay_s, 12.5);
+  EXPECT_EQ(sources[1].note, "other=1");
+  EXPECT_DOUBLE_EQ(sources[2].transport_delay_s, 0.0);
+  EXPECT_DOUBLE_EQ(sources[3].transport_delay_s, 0.0);
+  EXPECT_EQ(sources[3].note, "time from the file name");
+}
+
+TEST(Schema, TransportDelayIsWrittenAndReadBack) {
+  test::TempDb tmp;
+  {
+    StoreWriter w(tmp.path());
+    const SessionId s = w.open_session(Session{0, "s", 5, 0, "", ""});
+    w.add_source(Source{0, s, "rga", "ms", "", "", 42.5});
+  }
+  StoreReader r(tmp.path());
+  const auto sources = r.sources(r.sessions().at(0).id);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_DOUBLE_EQ(sources[0].transport_delay_s, 42.5);
+}
+
 TEST(Schema, NewerFileIsRefusedWithAClearMessage) {
   test::TempDb tmp;
   {

@@ -39,7 +39,7 @@ struct OnsetArgs {
   double hold_s = 60;
   double cusum_drift_sigma = 0.5, cusum_threshold_sigma = 20;
   double rise_fraction = 0.3;
-  double ms_lag_s = -1;  // < 0: from the source's transport_delay_s, else 0
+  double transport_delay_s = -1;  // < 0: from the source's transport_delay_s, else 0
   double quiet_from_s = -1, quiet_to_s = -1;  // seconds after the session start; < 0: default
   std::vector<std::string> calibration;  // mass=A per (mol/s)
   bool constant_baseline = false;

@@ -145,7 +145,7 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
         correlate::LagOptions lo;
         lo.max_lag_s = a.max_lag_s;
         lo.grid_dt_s = a.grid_dt_s;
-        lo.ms_lag_s = g["parameters"]["ms_lag_s"].get<double>();
+        lo.transport_delay_s = g["parameters"]["transport_delay_s"].get<double>();
         const correlate::LagResult lr = correlate::strain_gas_lag(mid_ns, vals, ch->t_ns, ch->value_a, lo, to.extremum);
         g["lag_s"] = lr.lag_s;
         g["lag_correlation"] = lr.correlation;

@@ -60,9 +60,9 @@ void add_onset_options(CLI::App& cmd, OnsetArgs& a) {
   cmd.add_option("--rise-fraction", a.rise_fraction, "Extrapolated onset: fit the rise up to this fraction of the later maximum")
       ->check(CLI::Range(0.05, 0.95))
       ->capture_default_str();
-  cmd.add_option("--ms-lag-s", a.ms_lag_s,
+  cmd.add_option("--transport-delay-s,--ms-lag-s", a.transport_delay_s,
                  "Capillary transport delay subtracted from every onset, s (default: the MS source's "
-                 "transport_delay_s from station.toml, else 0)")
+                 "transport_delay_s from station.toml, else 0; --ms-lag-s is its old name)")
       ->check(CLI::NonNegativeNumber);
   cmd.add_option("--quiet-from-s", a.quiet_from_s, "Start of the quiet (baseline) window, s after t0 (default 0)")
       ->check(CLI::NonNegativeNumber);
@@ -117,10 +117,10 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
     opt.cusum_threshold_sigma = a.cusum_threshold_sigma;
     opt.rise_fraction = a.rise_fraction;
     opt.baseline_model = a.constant_baseline ? correlate::BaselineModel::constant : correlate::BaselineModel::linear;
-    const std::string lag_source = a.ms_lag_s >= 0 ? "--ms-lag-s"
+    const std::string lag_source = a.transport_delay_s >= 0 ? "--transport-delay-s"
                                    : ch.transport_delay_s ? fmt::format("source '{}' transport_delay_s", ch.source)
                                                           : "none recorded (0)";
-    opt.ms_lag_s = a.ms_lag_s >= 0 ? a.ms_lag_s : ch.transport_delay_s.value_or(0.0);
+    opt.transport_delay_s = a.transport_delay_s >= 0 ? a.transport_delay_s : ch.transport_delay_s.value_or(0.0);
     correlate::OnsetResult r;
     try {
       r = correlate::detect_onset(ch.t_ns, ch.value_a, opt);
@@ -154,8 +154,8 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
                        {"cusum_threshold_sigma", opt.cusum_threshold_sigma},
                        {"rise_fraction", opt.rise_fraction},
                        {"plateau_window_s", opt.plateau_window_s},
-                       {"ms_lag_s", opt.ms_lag_s},
-                       {"ms_lag_source", lag_source},
+                       {"transport_delay_s", opt.transport_delay_s},
+                       {"transport_delay_source", lag_source},
                        {"quiet_from_s", quiet_from_s},
                        {"quiet_to_s", quiet_to_s}}}};
     if (!r.note.empty()) g["note"] = r.note;
@@ -210,8 +210,8 @@ void print_onset(const nlohmann::json& j) {
                s(g["onset_capacity_mah"], 4), s(g["threshold_onset_t_s"], 1),
                s(g.value("threshold_onset_voltage_v", nlohmann::json()), 4), s(g["cusum_onset_t_s"], 1),
                s(g.value("cusum_onset_voltage_v", nlohmann::json()), 4), g["baseline"]["median_a"].get<double>(),
-               g["sigma"].get<double>(), g["parameters"]["ms_lag_s"].get<double>(),
-               g["parameters"]["ms_lag_source"].get<std::string>());
+               g["sigma"].get<double>(), g["parameters"]["transport_delay_s"].get<double>(),
+               g["parameters"]["transport_delay_source"].get<std::string>());
     if (g.contains("note")) fmt::print("      note: {}\n", g["note"].get<std::string>());
   }
   fmt::print("onset = extrapolated onset (headline); threshold and CUSUM beside it; all corrected for the MS lag\n");

@@ -399,6 +399,7 @@ void write_session(store::StoreReader& reader, const store::Session& session, hi
     attr_string(g.get(), src_path, "kind", src.kind);
     attr_string(g.get(), src_path, "address", src.address);
     attr_string(g.get(), src_path, "note", src.note);
+    attr_double(g.get(), src_path, "transport_delay_s", src.transport_delay_s);
     if (const auto m = reader.clock_model(src.id)) write_clock_model(g.get(), src_path, *m);
     ++stats.sources;
 

@@ -62,22 +62,6 @@ int mass_of_channel(const std::string& name) {
   return ec == std::errc() && p == e && mass > 0 ? mass : 0;
 }
 
-std::optional<double> note_value(const std::string& note, const std::string& key) {
-  const std::string needle = key + "=";
-  std::size_t pos = 0;
-  while ((pos = note.find(needle, pos)) != std::string::npos) {
-    if (pos == 0 || note[pos - 1] == ' ' || note[pos - 1] == ';') {
-      try {
-        return std::stod(note.substr(pos + needle.size()));
-      } catch (const std::exception&) {
-        return std::nullopt;
-      }
-    }
-    pos += needle.size();
-  }
-  return std::nullopt;
-}
-
 SessionData load_session_data(const std::string& db, const std::string& session, const std::string& cycler_source) {
   store::StoreReader reader(db);
   const auto s = reader.find_session(session);
@@ -122,7 +106,7 @@ SessionData load_session_data(const std::string& db, const std::string& session,
       Series ms = read_series(reader, ch.id);
       if (ms.t_ns.empty()) continue;
       out.ms.push_back(MsChannel{src.name, ch.name, mass, std::move(ms.t_ns), std::move(ms.v),
-                                 note_value(src.note, "transport_delay_s")});
+                                 src.transport_delay_s > 0 ? std::optional<double>(src.transport_delay_s) : std::nullopt});
     }
   }
   if (!cycler_named_found) {

@@ -29,7 +29,7 @@ struct MsChannel {
   int mass = 0;         // 32
   std::vector<int64_t> t_ns;
   std::vector<double> value_a;
-  std::optional<double> transport_delay_s;  // from the source's note (station.toml transport_delay_s)
+  std::optional<double> transport_delay_s;  // the source's (station.toml transport_delay_s), if set
 };
 
 struct SourceClock {
@@ -59,8 +59,5 @@ SessionData load_session_data(const std::string& db, const std::string& session,
 
 // "ion_current_m32" -> 32; 0 if the name is not an ion-current channel.
 int mass_of_channel(const std::string& name);
-
-// "transport_delay_s=30; other=1" -> 30 for key "transport_delay_s".
-std::optional<double> note_value(const std::string& note, const std::string& key);
 
 }  // namespace opsync::cli

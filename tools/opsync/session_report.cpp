@@ -103,6 +103,10 @@ std::string format_session_info(store::StoreReader& reader, const store::Session
     for (const auto& imp : reader.imports(src.id)) {
       out += fmt::format("  imported from {} ({}), {} rows\n", imp.path, imp.format, imp.rows);
     }
+    if (src.transport_delay_s > 0) {
+      out += fmt::format("  transport delay {:g} s (gas onsets are corrected by it; recorded times are not)\n",
+                         src.transport_delay_s);
+    }
     if (!src.note.empty()) {
       out += "  assumptions:\n";
       size_t start = 0;

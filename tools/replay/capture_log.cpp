@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -10,7 +12,24 @@
 namespace opsync::replay {
 namespace {
 
-constexpr std::string_view kMagic = "opsync-capture-log 1";
+// Version 2 adds each source's transport delay as a number after its note; version 1 logs (the
+// delay as "transport_delay_s=X" in the note, as schema v4 kept it) are still read.
+constexpr std::string_view kMagic = "opsync-capture-log 2";
+constexpr std::string_view kMagicV1 = "opsync-capture-log 1";
+constexpr std::string_view kDelayNote = "transport_delay_s=";
+
+// A v1 source note: the delay moves out of it, as the schema v5 migration does in the store.
+void split_v1_note(SourceInfo& src) {
+  if (src.note.rfind(kDelayNote, 0) != 0) return;
+  const size_t end = src.note.find("; ");
+  const std::string value = src.note.substr(kDelayNote.size(), end == std::string::npos ? std::string::npos
+                                                                                        : end - kDelayNote.size());
+  char* stop = nullptr;
+  const double v = std::strtod(value.c_str(), &stop);
+  if (stop == value.c_str() || !std::isfinite(v)) return;  // not a number: the note stays as it is
+  src.transport_delay_s = v;
+  src.note = end == std::string::npos ? "" : src.note.substr(end + 2);
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -188,8 +207,8 @@ void write_capture_log(ReplayInput& input, std::ostream& out) {
   out << fmt::format("session {} {} {} {} {}\n", quote(s.name), s.started_ns, s.ended_ns, quote(s.host), quote(s.note));
   for (size_t i = 0; i < input.sources.size(); ++i) {
     const SourceInfo& src = input.sources[i];
-    out << fmt::format("source {} {} {} {} {}\n", i, quote(src.name), quote(src.kind), quote(src.address),
-                       quote(src.note));
+    out << fmt::format("source {} {} {} {} {} {}\n", i, quote(src.name), quote(src.kind), quote(src.address),
+                       quote(src.note), src.transport_delay_s);
   }
   int64_t prev = s.started_ns;
   for (const Line& l : lines) {
@@ -215,10 +234,11 @@ std::unique_ptr<MemoryInput> read_capture_log(const std::string& path) {
     return ReplayError(fmt::format("{}:{}: {}", path, line_no, what));
   };
   std::string line;
-  if (!std::getline(in, line) || line != kMagic) {
+  if (!std::getline(in, line) || (line != kMagic && line != kMagicV1)) {
     ++line_no;
     throw fail(fmt::format("not an opsync capture log (the first line must be '{}')", kMagic));
   }
+  const bool v1 = line == kMagicV1;
   ++line_no;
   bool have_session = false;
   int64_t prev = 0;
@@ -245,10 +265,24 @@ std::unique_ptr<MemoryInput> read_capture_log(const std::string& path) {
     if (!have_session) throw fail("the session line must come first");
     if (head == "source" && !tok[0].quoted) {
       int64_t index = 0;
-      if (tok.size() != 6 || !parse_int(tok[1].text, index) || index != static_cast<int64_t>(input->sources.size())) {
-        throw fail("expected: source INDEX \"NAME\" \"KIND\" \"ADDRESS\" \"NOTE\", indices from 0 in order");
+      if (tok.size() != (v1 ? 6u : 7u) || !parse_int(tok[1].text, index) ||
+          index != static_cast<int64_t>(input->sources.size())) {
+        throw fail(v1 ? "expected: source INDEX \"NAME\" \"KIND\" \"ADDRESS\" \"NOTE\", indices from 0 in order"
+                      : "expected: source INDEX \"NAME\" \"KIND\" \"ADDRESS\" \"NOTE\" TRANSPORT_DELAY_S, indices "
+                        "from 0 in order");
       }
-      input->sources.push_back(SourceInfo{tok[2].text, tok[3].text, tok[4].text, tok[5].text, 0, 0});
+      SourceInfo src{tok[2].text, tok[3].text, tok[4].text, tok[5].text, 0, 0};
+      if (v1) {
+        split_v1_note(src);
+      } else {
+        char* stop = nullptr;
+        src.transport_delay_s = std::strtod(tok[6].text.c_str(), &stop);
+        if (tok[6].quoted || stop != tok[6].text.c_str() + tok[6].text.size() || !std::isfinite(src.transport_delay_s) ||
+            src.transport_delay_s < 0) {
+          throw fail(fmt::format("transport delay '{}' is not a number of seconds >= 0", tok[6].text));
+        }
+      }
+      input->sources.push_back(std::move(src));
       input->steps.emplace_back();
       continue;
     }

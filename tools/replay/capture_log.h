@@ -2,9 +2,9 @@
 // golden regression tests and for sharing a recording without its whole store), read back as a
 // ReplayInput. Format (docs/replay.md has the full description):
 //
-//   opsync-capture-log 1
+//   opsync-capture-log 2
 //   session "NAME" STARTED_NS ENDED_NS "HOST" "NOTE"
-//   source INDEX "NAME" "KIND" "ADDRESS" "NOTE"
+//   source INDEX "NAME" "KIND" "ADDRESS" "NOTE" TRANSPORT_DELAY_S   (v1: no delay; it was in the note)
 //   +DT SRC > PAYLOAD          bytes the driver sent       (SRC: source index)
 //   +DT SRC < PAYLOAD          bytes read from the instrument
 //   +DT SRC T                  a tick of the driver that sent nothing

@@ -349,7 +349,7 @@ RedriveResult redrive(ReplayInput& input, const RedriveOptions& options) {
     } else if (!configured_anywhere(configs, src.name)) {
       st.skipped_reason = "not in the station configuration";
     } else {
-      ids[i] = writer.open_source(store::Source{0, sid, src.name, src.kind, src.address, src.note});
+      ids[i] = writer.open_source(store::Source{0, sid, src.name, src.kind, src.address, src.note, src.transport_delay_s});
       st.replayed = true;
     }
     result.sources.push_back(std::move(st));

@@ -123,7 +123,7 @@ class StoreInput final : public ReplayInput {
     session = *s;
     origin = fmt::format("{} session '{}'", db_path, session.name);
     for (const store::Source& src : reader_.sources(session.id)) {
-      sources.push_back(SourceInfo{src.name, src.kind, src.address, src.note, src.id, 0});
+      sources.push_back(SourceInfo{src.name, src.kind, src.address, src.note, src.id, 0, src.transport_delay_s});
     }
     captures = reader_.count_captures(session.id);
     if (captures == 0) {

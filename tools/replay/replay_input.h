@@ -48,9 +48,10 @@ struct SourceInfo {
   std::string name;
   std::string kind;  // cycler | ms | bridge | strain ...
   std::string address;
-  std::string note;  // kept as recorded (transport_delay_s=...)
+  std::string note;  // kept as recorded
   store::SourceId original_id = 0;  // 0 when read from a capture log
   uint64_t captures = 0;
+  double transport_delay_s = 0;  // kept as recorded (store::Source::transport_delay_s)
 };
 
 struct ConfigVersion {

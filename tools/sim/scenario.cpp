@@ -183,7 +183,7 @@ Scenario::Scenario(ScenarioParams p) : p_(p) {
   require(p_.d_stage1_cm2_s > 0 && p_.d_stage2_cm2_s > 0, "diffusion coefficients must be > 0");
   require(p_.rest_before_s >= 0 && p_.rest_after_s >= 0 && p_.gitt_pulse_s >= 0 && p_.gitt_rest_s >= 0,
           "durations must be >= 0");
-  require(p_.r_ohm >= 0 && p_.capillary_delay_s >= 0 && p_.mixing_tau_s >= 0, "r_ohm, capillary_delay_s, "
+  require(p_.r_ohm >= 0 && p_.transport_delay_s >= 0 && p_.mixing_tau_s >= 0, "r_ohm, transport_delay_s, "
           "mixing_tau_s must be >= 0");
   require(p_.scan_period_s > 0 && p_.scan_duration_s >= 0 && p_.frames_per_scan >= 0,
           "scan_period_s must be > 0, scan_duration_s and frames_per_scan >= 0");
@@ -396,7 +396,7 @@ void Scenario::compute_gas() {
   for (auto [mass, seen] : {std::pair{32, &o2_seen_}, std::pair{44, &co2_seen_}}) {
     seen->assign(ocv_surface_v_.size(), 0.0);
     for (size_t k = 0; k + 1 < seen->size(); ++k) {
-      const double t_mid = (static_cast<double>(k) + 0.5) * dt_s_ - p_.capillary_delay_s;
+      const double t_mid = (static_cast<double>(k) + 0.5) * dt_s_ - p_.transport_delay_s;
       (*seen)[k + 1] = keep * (*seen)[k] + (1 - keep) * release_rel(mass, t_mid);
     }
   }
@@ -416,7 +416,7 @@ double Scenario::ion_current_a(int mass, int64_t t_ns) const {
   const double onset_s = o2 ? o2_onset_s_ : co2_onset_s_;
   const std::vector<double>& seen = o2 ? o2_seen_ : co2_seen_;
   double seen_rel = 0;
-  if (onset_s >= 0 && t >= onset_s + p_.capillary_delay_s) {
+  if (onset_s >= 0 && t >= onset_s + p_.transport_delay_s) {
     if (t >= end_s_) {
       // After the end the mixing volume keeps flushing out what is left.
       seen_rel = seen.back() * (p_.mixing_tau_s > 0 ? std::exp(-(t - end_s_) / p_.mixing_tau_s) : 0.0);
@@ -485,7 +485,7 @@ nlohmann::json Scenario::truth() const {
       {"particle_radius_cm", p.particle_radius_cm}, {"d_stage1_cm2_s", p.d_stage1_cm2_s},
       {"d_stage2_cm2_s", p.d_stage2_cm2_s}, {"gitt_pulse_s", p.gitt_pulse_s}, {"gitt_rest_s", p.gitt_rest_s},
       {"gitt_from", p.gitt_from}, {"gitt_to", p.gitt_to}, {"o2_onset_v", p.o2_onset_v},
-      {"co2_onset_v", p.co2_onset_v}, {"capillary_delay_s", p.capillary_delay_s},
+      {"co2_onset_v", p.co2_onset_v}, {"transport_delay_s", p.transport_delay_s},
       {"mixing_tau_s", p.mixing_tau_s}, {"o2_baseline_a", p.o2_baseline_a}, {"co2_baseline_a", p.co2_baseline_a},
       {"o2_peak_a", p.o2_peak_a}, {"co2_peak_a", p.co2_peak_a}, {"baseline_drift_per_h", p.baseline_drift_per_h},
       {"noise_rel", p.noise_rel}, {"noise_seed", p.noise_seed}, {"scan_period_s", p.scan_period_s},
@@ -502,8 +502,8 @@ nlohmann::json Scenario::truth() const {
     json j = at(t);
     j["release_start_ns"] = j["t_ns"];
     j["release_start_s"] = t;
-    j["rga_arrival_ns"] = to_ns(t + p.capillary_delay_s);
-    j["rga_arrival_s"] = t + p.capillary_delay_s;
+    j["rga_arrival_ns"] = to_ns(t + p.transport_delay_s);
+    j["rga_arrival_s"] = t + p.transport_delay_s;
     return j;
   };
   json charge_end = at(charge_end_s_);

@@ -39,7 +39,7 @@ struct ScenarioParams {
   // Gas: onset voltages (of the cell voltage under current), capillary delay, mixing lag.
   double o2_onset_v = 4.47;
   double co2_onset_v = 4.45;
-  double capillary_delay_s = 30;
+  double transport_delay_s = 30;
   double mixing_tau_s = 60;
   double o2_baseline_a = 2e-11;      // ion current at m/z 32 before release
   double co2_baseline_a = 5e-12;     // m/z 44

@@ -98,7 +98,7 @@ class ScenarioWorld final : public daemon::SimWorld {
     for (const TriggerEdge& e : sc_.edges()) out.push_back({e.t_ns, e.input, e.rising});
     return out;
   }
-  double capillary_delay_s() const override { return sc_.params().capillary_delay_s; }
+  double transport_delay_s() const override { return sc_.params().transport_delay_s; }
 
  private:
   const Scenario& sc_;

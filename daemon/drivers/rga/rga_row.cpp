@@ -32,7 +32,7 @@ SimInstrument make_sim(const SimSetup& setup) {
   sim.links.push_back({"rga-tcp", SimLink::Kind::kTcp, static_cast<uint16_t>(setup.knobs.at("rga_port")),
                        std::make_shared<rga::RgaSimulator>(tcp), {}});
   const double s = setup.speed;
-  const double capillary_s = world->capillary_delay_s();
+  const double capillary_s = world->transport_delay_s();
   sim.station_toml = [s, capillary_s](const std::map<std::string, std::string>& where) {
     return fmt::format(
         "[[source]]\nname = \"rga\"\ndriver = \"rga\"\naddress = \"{}?baud=28800&rtscts=1\"\nmasses = [32, 44]\n"
