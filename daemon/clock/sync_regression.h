@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "store/records.h"
+#include "records/records.h"
 
 namespace opsync::clock {
 

@@ -148,15 +148,6 @@ int64_t Inserter::add_scan(const Scan& s) {
   return id;
 }
 
-std::string_view capture_kind_name(CaptureKind kind) {
-  switch (kind) {
-    case CaptureKind::kIn: return "in";
-    case CaptureKind::kOut: return "out";
-    case CaptureKind::kTick: return "tick";
-  }
-  return "in";
-}
-
 void Inserter::add_capture(const Capture& c) {
   capture_insert_.bind(1, c.source_id)
       .bind(2, c.t_ns)

@@ -4,7 +4,7 @@
 
 #include "record.pb.h"
 #include "store/reader.h"
-#include "store/records.h"
+#include "records/records.h"
 
 namespace opsync::store {
 

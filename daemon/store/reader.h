@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/records.h"
+#include "records/records.h"
 
 namespace opsync::store {
 

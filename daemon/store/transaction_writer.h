@@ -7,7 +7,7 @@
 #include <string>
 
 #include "store/inserter.h"
-#include "store/records.h"
+#include "records/records.h"
 #include "store/sqlite_db.h"
 
 namespace opsync::store {

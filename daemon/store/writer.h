@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include "store/records.h"
+#include "records/records.h"
 
 namespace opsync::store {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "import/import_types.h"
-#include "store/records.h"
+#include "records/records.h"
 
 namespace opsync::cli {
 

@@ -1,5 +1,11 @@
-// Plain row types of the store: what the writer takes and the reader returns. The protobuf
-// types in proto/record.proto are the wire/bus form; proto_convert.h maps between the two.
+// What opsync records, as plain C++ types: the one definition of the record model. Drivers emit
+// these, the store writes and reads them, replay and the correlator take them. They sit below
+// every other layer (clock, store, drivers), which is why they have a folder of their own.
+//
+// proto/record.proto is their interchange form (`opsync info --json`, export, a future bus): it
+// follows from these types field by field (store/proto_convert.h maps them), and
+// tests/records/record_model_test.cpp fails when a field is added to one and not the other.
+// The namespace is still opsync::store (the record types began as the store's rows).
 #pragma once
 
 #include <cstdint>
