@@ -11,6 +11,7 @@
 #include "correlate/onset.h"
 #include "opsync/analyses.h"
 #include "opsync/analysis_common.h"
+#include "opsync/cli_error.h"
 
 namespace opsync::cli {
 
@@ -42,7 +43,7 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
         if (value.empty() || v.name == "strain") value = v.name;
   }
   if (value.empty()) {
-    throw std::runtime_error(fmt::format(
+    throw CliError(fmt::format(
         "the {} scans of session '{}' carry no values: the bridge records when scans ran, the strain comes from the "
         "reconstruction. Add it with `opsync import strain --db {} --session {} FILE` (scan, start, end, strain)",
         scans.size(), d.session.name, d.db, d.session.name));
@@ -66,7 +67,7 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
       if (!have.empty()) have += ", ";  // appends only: GCC 12 -O3 false -Wrestrict on "lit" + string
       have += n;
     }
-    throw std::runtime_error(fmt::format("no scan carries the value '{}' (the scans carry: {})", value, have));
+    throw CliError(fmt::format("no scan carries the value '{}' (the scans carry: {})", value, have));
   }
   std::sort(pts.begin(), pts.end(), [](const Point& x, const Point& y) { return x.mid_ns < y.mid_ns; });
   // Two scans at one mid-time (a re-import): keep the later row.
@@ -103,7 +104,7 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
   try {
     turn = correlate::strain_turnover(mid_ns, vals, rec.t_ns, rec.voltage_v, to);
   } catch (const correlate::InputError& e) {
-    throw std::runtime_error(fmt::format("'{}' of {} scans: {}", value, mid_ns.size(), e.what()));
+    throw CliError(fmt::format("'{}' of {} scans: {}", value, mid_ns.size(), e.what()));
   }
 
   nlohmann::json out{{"session", session_json(d)},

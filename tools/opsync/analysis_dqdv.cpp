@@ -6,6 +6,7 @@
 #include "correlate/dqdv.h"
 #include "opsync/analyses.h"
 #include "opsync/analysis_common.h"
+#include "opsync/cli_error.h"
 
 namespace opsync::cli {
 
@@ -37,9 +38,9 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
   const CyclerData& c = d.require_cycler();
   correlate::CyclerRecord rec = c.record;
   if (a.capacity == "column" && rec.capacity_c.empty()) {
-    throw std::runtime_error(fmt::format("--capacity column: source '{}' recorded no capacity channel (use "
-                                         "--capacity integrated)",
-                                         c.source));
+    throw CliError(fmt::format("--capacity column: source '{}' recorded no capacity channel (use "
+                               "--capacity integrated)",
+                               c.source));
   }
   if (a.capacity == "integrated") rec.capacity_c.clear();
   correlate::DqdvOptions opt;
@@ -51,7 +52,7 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
   opt.turn_back_tolerance_v = a.turn_back_mv * 1e-3;
   const std::vector<correlate::DqdvCurve> curves = correlate::dqdv(rec, opt);
   if (curves.empty()) {
-    throw std::runtime_error(fmt::format(
+    throw CliError(fmt::format(
         "no half-cycle of source '{}' is long enough for dQ/dV (|I| > {} A for at least 3 rows spanning 3 grid "
         "steps); is the current recorded, and is --rest-current-a right for this cell?",
         c.source, a.rest_current_a));

@@ -6,6 +6,7 @@
 #include "correlate/gitt.h"
 #include "opsync/analyses.h"
 #include "opsync/analysis_common.h"
+#include "opsync/cli_error.h"
 
 namespace opsync::cli {
 
@@ -44,7 +45,7 @@ void add_gitt_options(CLI::App& cmd, GittArgs& a, bool geometry_required) {
 nlohmann::json run_gitt(const SessionData& d, const GittArgs& a) {
   const CyclerData& c = d.require_cycler();
   if (a.radius_cm <= 0 && a.area_cm2 <= 0) {
-    throw std::runtime_error(
+    throw CliError(
         "GITT needs the diffusion length: give --radius-cm (spherical particles, L = r/3), or --area-cm2 with "
         "--mass-g, --molar-mass-g-mol and --density-g-cm3 (L = m V_M / (M S))");
   }

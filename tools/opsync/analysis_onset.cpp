@@ -11,6 +11,7 @@
 #include "correlate/onset.h"
 #include "opsync/analyses.h"
 #include "opsync/analysis_common.h"
+#include "opsync/cli_error.h"
 
 namespace opsync::cli {
 namespace {
@@ -26,7 +27,7 @@ std::map<int, std::string> parse_mass_map(const std::vector<std::string>& items,
       mass = 0;
     }
     if (mass <= 0 || eq + 1 >= s.size()) {
-      throw std::runtime_error(fmt::format("{} '{}': expected MASS=VALUE, e.g. 32=O2", option, s));
+      throw CliError(fmt::format("{} '{}': expected MASS=VALUE, e.g. 32=O2", option, s));
     }
     out[mass] = s.substr(eq + 1);
   }
@@ -82,9 +83,9 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
     try {
       cal[mass] = std::stod(text);
     } catch (const std::exception&) {
-      throw std::runtime_error(fmt::format("--calibration {}={}: not a number", mass, text));
+      throw CliError(fmt::format("--calibration {}={}: not a number", mass, text));
     }
-    if (!(cal[mass] > 0)) throw std::runtime_error(fmt::format("--calibration {}: must be positive", mass));
+    if (!(cal[mass] > 0)) throw CliError(fmt::format("--calibration {}: must be positive", mass));
   }
   const int64_t t0 = analysis_t0_ns(d);
   const CyclerData* cycler = d.cycler ? &*d.cycler : nullptr;
@@ -105,9 +106,9 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
     const double default_to_s = seconds_after(t0, ms0) + std::min(7200.0, 0.25 * seconds_after(ms0, ms1));
     const double quiet_to_s = a.quiet_to_s >= 0 ? a.quiet_to_s : default_to_s;
     if (!(quiet_to_s > quiet_from_s)) {
-      throw std::runtime_error(fmt::format("the quiet window [{:.0f}, {:.0f}] s is empty: --quiet-to-s must be after "
-                                           "--quiet-from-s",
-                                           quiet_from_s, quiet_to_s));
+      throw CliError(fmt::format("the quiet window [{:.0f}, {:.0f}] s is empty: --quiet-to-s must be after "
+                                 "--quiet-from-s",
+                                 quiet_from_s, quiet_to_s));
     }
     opt.quiet_begin_ns = t0 + static_cast<int64_t>(std::llround(quiet_from_s * 1e9));
     opt.quiet_end_ns = t0 + static_cast<int64_t>(std::llround(quiet_to_s * 1e9));
@@ -125,7 +126,7 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
     try {
       r = correlate::detect_onset(ch.t_ns, ch.value_a, opt);
     } catch (const correlate::InputError& e) {
-      throw std::runtime_error(fmt::format("{} ({}, m/z {}): {}", name, ch.channel, mass, e.what()));
+      throw CliError(fmt::format("{} ({}, m/z {}): {}", name, ch.channel, mass, e.what()));
     }
     nlohmann::json g{{"channel", ch.channel},
                      {"source", ch.source},
@@ -187,9 +188,9 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
   if (gases.empty()) {
     std::string have;
     for (const MsChannel& m : ms) have += fmt::format("{}{}", have.empty() ? "" : ", ", m.mass);
-    throw std::runtime_error(fmt::format("none of the requested masses is recorded in session '{}' (it has m/z {}); "
-                                         "choose with --gas MASS=NAME",
-                                         d.session.name, have));
+    throw CliError(fmt::format("none of the requested masses is recorded in session '{}' (it has m/z {}); "
+                               "choose with --gas MASS=NAME",
+                               d.session.name, have));
   }
   nlohmann::json out{{"session", session_json(d)}, {"gases", gases}};
   out["cycler_source"] = cycler ? nlohmann::json(cycler->source) : nlohmann::json(nullptr);

@@ -2,6 +2,7 @@
 // `opsync export --db FILE SESSION --format hdf5 --out FILE.h5`
 #include <fmt/format.h>
 
+#include "opsync/cli_error.h"
 #include "opsync/commands.h"
 #include "opsync/csv_export.h"
 #include "opsync/hdf5_export.h"
@@ -28,7 +29,7 @@ void add_export_command(CLI::App& app) {
   cmd->callback([db, session, format, out] {  // capturing keeps the option targets alive
     store::StoreReader reader(*db);
     const auto s = reader.find_session(*session);
-    if (!s) throw std::runtime_error(fmt::format("no session '{}' in {} (see `opsync sessions --db {}`)", *session, *db, *db));
+    if (!s) throw CliError(fmt::format("no session '{}' in {} (see `opsync sessions --db {}`)", *session, *db, *db));
     if (*format == "csv") {
       for (const auto& f : export_session_csv(reader, *s, *out)) {
         fmt::print("wrote {} ({} rows)\n", f.path.string(), f.rows);
@@ -38,7 +39,7 @@ void add_export_command(CLI::App& app) {
       fmt::print("wrote {} ({} bytes: {} sources, {} channels, {} samples, {} events, {} scans)\n", *out, st.bytes,
                  st.sources, st.channels, st.samples, st.events, st.scans);
     } else {
-      throw std::runtime_error(fmt::format("unknown export format '{}'", *format));
+      throw CliError(fmt::format("unknown export format '{}'", *format));
     }
   });
 }

@@ -10,6 +10,7 @@
 
 #include "core/time_format.h"
 #include "import/import_types.h"
+#include "opsync/cli_error.h"
 #include "opsync/commands.h"
 #include "opsync/import_to_store.h"
 #include "opsync/session_report.h"
@@ -49,11 +50,11 @@ void run_import(const ImportArgs& a) {
   for (const std::string& m : a.columns) {
     const auto eq = m.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
-      throw std::runtime_error(fmt::format("--columns expects ROLE=HEADER (e.g. time=\"Test (Sec)\"), got '{}'", m));
+      throw CliError(fmt::format("--columns expects ROLE=HEADER (e.g. time=\"Test (Sec)\"), got '{}'", m));
     }
     opt.columns.emplace_back(m.substr(0, eq), m.substr(eq + 1));
   }
-  if (!std::isfinite(a.clock_offset_s)) throw std::runtime_error("--clock-offset-s must be a finite number of seconds");
+  if (!std::isfinite(a.clock_offset_s)) throw CliError("--clock-offset-s must be a finite number of seconds");
   opt.clock_offset_s = a.clock_offset_s;
   opt.time_zone = a.tz;
   opt.start_iso = a.start;
@@ -65,7 +66,7 @@ void run_import(const ImportArgs& a) {
   }
 
   const import::ImportResult r = import::import_file(a.file, opt);
-  if (r.rows == 0) throw std::runtime_error(fmt::format("{}: no data rows found; nothing imported", a.file));
+  if (r.rows == 0) throw CliError(fmt::format("{}: no data rows found; nothing imported", a.file));
 
   ImportTarget target;
   target.db_path = a.db;

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "opsync/cli_error.h"
 #include "opsync/commands.h"
 #include "opsync/session_report.h"
 #include "store/proto_convert.h"
@@ -20,7 +21,7 @@ void add_info_command(CLI::App& app) {
   cmd->callback([db, session, json] {
     store::StoreReader reader(*db);
     const auto s = reader.find_session(*session);
-    if (!s) throw std::runtime_error(fmt::format("no session '{}' in {} (see `opsync sessions --db {}`)", *session, *db, *db));
+    if (!s) throw CliError(fmt::format("no session '{}' in {} (see `opsync sessions --db {}`)", *session, *db, *db));
     if (!*json) {
       fmt::print("{}", format_session_info(reader, *s));
       return;
@@ -31,7 +32,7 @@ void add_info_command(CLI::App& app) {
     opt.preserve_proto_field_names = true;
     opt.always_print_primitive_fields = true;
     if (!google::protobuf::util::MessageToJsonString(store::summarize(reader, *s), &text, opt).ok()) {
-      throw std::runtime_error("could not render the summary as JSON");
+      throw CliError("could not render the summary as JSON");
     }
     fmt::print("{}", text);
   });

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "opsync/cli_error.h"
 #include "opsync/commands.h"
 
 namespace opsync::cli {
@@ -25,24 +26,24 @@ std::string find_endpoint(const std::string& http_arg, const std::string& db) {
   const std::string runtime = db + ".opsyncd";
   std::ifstream in(runtime);
   if (!in) {
-    throw std::runtime_error(fmt::format("no running opsyncd records into {} (no {}); give --http HOST:PORT", db,
-                                         runtime));
+    throw CliError(fmt::format("no running opsyncd records into {} (no {}); give --http HOST:PORT", db,
+                               runtime));
   }
   std::stringstream text;
   text << in.rdbuf();
   const auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("http") || !j["http"].is_string()) {
-    throw std::runtime_error(fmt::format("{} does not name an endpoint yet (opsyncd is starting?); try again", runtime));
+    throw CliError(fmt::format("{} does not name an endpoint yet (opsyncd is starting?); try again", runtime));
   }
   const std::string http = j["http"].get<std::string>();
   if (http.empty()) {
-    throw std::runtime_error(fmt::format("the opsyncd recording into {} (pid {}) has no HTTP endpoint "
-                                         "([status] http = \"\"), so it takes no marks",
-                                         db, j.value("pid", 0)));
+    throw CliError(fmt::format("the opsyncd recording into {} (pid {}) has no HTTP endpoint "
+                               "([status] http = \"\"), so it takes no marks",
+                               db, j.value("pid", 0)));
   }
   if (j.value("starting", false)) {
-    throw std::runtime_error(fmt::format("the opsyncd recording into {} (pid {}) is still starting; try again", db,
-                                         j.value("pid", 0)));
+    throw CliError(fmt::format("the opsyncd recording into {} (pid {}) is still starting; try again", db,
+                               j.value("pid", 0)));
   }
   return http;
 }
@@ -50,7 +51,7 @@ std::string find_endpoint(const std::string& http_arg, const std::string& db) {
 // Returns the daemon's note about the stored text ("" when it was stored as sent).
 std::string post_mark(const std::string& endpoint, const std::string& text, std::chrono::milliseconds timeout) {
   const auto colon = endpoint.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error(fmt::format("--http '{}': expected HOST:PORT", endpoint));
+  if (colon == std::string::npos) throw CliError(fmt::format("--http '{}': expected HOST:PORT", endpoint));
   std::string host = endpoint.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   const std::string port = endpoint.substr(colon + 1);
@@ -101,16 +102,16 @@ std::string post_mark(const std::string& endpoint, const std::string& text, std:
   const double timeout_s = static_cast<double>(timeout.count()) / 1000;
   if (!done || result == beast::error::timeout) {
     if (!connected) {
-      throw std::runtime_error(fmt::format("cannot reach opsyncd at {}: no connection within {:g} s", endpoint, timeout_s));
+      throw CliError(fmt::format("cannot reach opsyncd at {}: no connection within {:g} s", endpoint, timeout_s));
     }
-    throw std::runtime_error(fmt::format(
+    throw CliError(fmt::format(
         "opsyncd at {} accepted the connection but did not answer within {:g} s; the mark was not confirmed "
         "(is the daemon stalled? see its terminal; --timeout-s waits longer)",
         endpoint, timeout_s));
   }
-  if (result) throw std::runtime_error(fmt::format("cannot reach opsyncd at {}: {}", endpoint, result.message()));
+  if (result) throw CliError(fmt::format("cannot reach opsyncd at {}: {}", endpoint, result.message()));
   if (res.result() != http::status::ok) {
-    throw std::runtime_error(fmt::format("opsyncd refused the mark: {} {}", res.result_int(), res.body()));
+    throw CliError(fmt::format("opsyncd refused the mark: {} {}", res.result_int(), res.body()));
   }
   const auto reply = nlohmann::json::parse(res.body(), nullptr, /*allow_exceptions=*/false);
   return reply.is_object() ? reply.value("note", "") : "";
@@ -131,7 +132,7 @@ void add_mark_command(CLI::App& app) {
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   cmd->callback([text, db, endpoint, timeout_s] {
-    if (db->empty() && endpoint->empty()) throw std::runtime_error("give --db STATION.db or --http HOST:PORT");
+    if (db->empty() && endpoint->empty()) throw CliError("give --db STATION.db or --http HOST:PORT");
     const std::string ep = find_endpoint(*endpoint, *db);
     const std::string note =
         post_mark(ep, *text, std::chrono::milliseconds(static_cast<int64_t>(*timeout_s * 1000)));

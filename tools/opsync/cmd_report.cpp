@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "opsync/analyses.h"
+#include "opsync/cli_error.h"
 #include "opsync/commands.h"
 #include "opsync/report_plots.h"
 
@@ -85,7 +86,7 @@ void run_report(const ReportArgs& a) {
     const std::string tmp = json_path + ".tmp";
     std::ofstream f(tmp);
     f << report.dump(2) << "\n";
-    if (!f.flush()) throw std::runtime_error(fmt::format("cannot write {}", tmp));
+    if (!f.flush()) throw CliError(fmt::format("cannot write {}", tmp));
     f.close();
     std::filesystem::rename(tmp, json_path);
   }

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "core/time_format.h"
+#include "opsync/cli_error.h"
 #include "store/proto_convert.h"
 
 namespace opsync::cli {
@@ -145,7 +146,7 @@ std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const s
     opt.add_whitespace = true;
     opt.preserve_proto_field_names = true;
     if (!google::protobuf::util::MessageToJsonString(store::summarize(reader, session), &json, opt).ok()) {
-      throw std::runtime_error("could not render session.json");
+      throw CliError("could not render session.json");
     }
     auto out = fmt::output_file(path.string());
     out.print("{}", json);

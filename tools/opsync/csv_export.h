@@ -16,7 +16,7 @@ struct ExportedFile {
   uint64_t rows = 0;
 };
 
-// Writes into `out_dir` (created if missing). Throws std::runtime_error on I/O errors.
+// Writes into `out_dir` (created if missing). Throws CliError on I/O errors.
 std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const store::Session& session,
                                              const std::filesystem::path& out_dir);
 

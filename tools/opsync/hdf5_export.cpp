@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/time_format.h"
+#include "opsync/cli_error.h"
 #include "opsync/h5_handle.h"
 
 namespace opsync::cli {
@@ -27,7 +28,7 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) {
   const std::string cause = h5::take_error_text();
-  throw std::runtime_error(cause.empty() ? what : fmt::format("{}: {}", what, cause));
+  throw CliError(cause.empty() ? what : fmt::format("{}: {}", what, cause));
 }
 
 hid_t check_id(hid_t id, const std::string& what) {
@@ -478,18 +479,18 @@ Hdf5ExportStats export_session_hdf5(store::StoreReader& reader, const store::Ses
   h5::silence_error_printing();
   std::error_code ec;
   if (fs::is_directory(out_file, ec)) {
-    throw std::runtime_error(fmt::format("'{}' is a folder; --format hdf5 writes one file, e.g. --out {}",
-                                         out_file.string(), (out_file / (session.name + ".h5")).string()));
+    throw CliError(fmt::format("'{}' is a folder; --format hdf5 writes one file, e.g. --out {}",
+                               out_file.string(), (out_file / (session.name + ".h5")).string()));
   }
   if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0 && options.deflate_level > 0) {
-    throw std::runtime_error("this HDF5 library has no deflate (zlib) filter; it cannot write compressed datasets");
+    throw CliError("this HDF5 library has no deflate (zlib) filter; it cannot write compressed datasets");
   }
   const fs::path tmp = out_file.string() + ".tmp";
   // Created here first because the operating system's reason ("Permission denied", "Not a
   // directory") says more than HDF5's "unable to open file".
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
-    throw std::runtime_error(
+    throw CliError(
         fmt::format("cannot write '{}': {} (creating '{}')", out_file.string(), errno_text(errno), tmp.string()));
   }
   ::close(fd);
@@ -509,15 +510,15 @@ Hdf5ExportStats export_session_hdf5(store::StoreReader& reader, const store::Ses
     write_session(reader, session, file.get(), out_file.filename().string(), options, stats);
     if (!file.close()) fail("close (flush) the file");
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("export to '{}' failed, no file written: {}", out_file.string(), e.what()));
+    throw CliError(fmt::format("export to '{}' failed, no file written: {}", out_file.string(), e.what()));
   }
   if (const int err = sync_path(tmp, /*folder=*/false); err != 0) {
-    throw std::runtime_error(fmt::format("export to '{}' failed, no file written: fsync of '{}': {}", out_file.string(),
-                                         tmp.string(), errno_text(err)));
+    throw CliError(fmt::format("export to '{}' failed, no file written: fsync of '{}': {}", out_file.string(),
+                               tmp.string(), errno_text(err)));
   }
   if (::rename(tmp.c_str(), out_file.c_str()) != 0) {
-    throw std::runtime_error(fmt::format("export to '{}' failed, no file written: renaming '{}' to it: {}",
-                                         out_file.string(), tmp.string(), errno_text(errno)));
+    throw CliError(fmt::format("export to '{}' failed, no file written: renaming '{}' to it: {}",
+                               out_file.string(), tmp.string(), errno_text(errno)));
   }
   guard.release();
   // Makes the rename itself durable; a folder that cannot be synced (some network file systems)

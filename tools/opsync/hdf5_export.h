@@ -30,7 +30,7 @@ struct Hdf5ExportStats {
   uint64_t bytes = 0;  // size of the finished file
 };
 
-// Throws std::runtime_error naming the file and the cause on any failure (no partial file stays).
+// Throws CliError naming the file and the cause on any failure (no partial file stays).
 Hdf5ExportStats export_session_hdf5(store::StoreReader& reader, const store::Session& session,
                                     const std::filesystem::path& out_file, const Hdf5ExportOptions& options = {});
 

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const opsync::cli::ExitStatus& e) {
     return e.code;
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // CliError and the libraries' typed errors alike
     const auto* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
     fmt::print(stderr, "opsync{}: error: {}\n", sub ? " " + sub->get_name() : "", e.what());
     return 1;

@@ -12,6 +12,7 @@
 #include <plplot/plstream.h>
 
 #include "correlate/onset.h"
+#include "opsync/cli_error.h"
 
 namespace opsync::cli {
 namespace {
@@ -44,7 +45,7 @@ std::vector<std::string> render(const std::string& base, const std::function<voi
     }  // the stream's destructor finishes the file
     std::error_code ec;
     if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) {
-      throw std::runtime_error(fmt::format("PLplot wrote no {} (is the cairo driver, plplot-driver-cairo, installed?)", path));
+      throw CliError(fmt::format("PLplot wrote no {} (is the cairo driver, plplot-driver-cairo, installed?)", path));
     }
     files.push_back(path);
   }
@@ -98,7 +99,7 @@ std::vector<std::string> plot_dqdv(const nlohmann::json& dqdv, const std::string
     for (double v : doubles(h["voltage_v"])) x.add(v);
     for (double v : doubles(h["dqdv_mah_per_v"])) y.add(v);
   }
-  if (!x.ok() || !y.ok()) throw std::runtime_error("dQ/dV plot: no curve to draw");
+  if (!x.ok() || !y.ok()) throw CliError("dQ/dV plot: no curve to draw");
   return render(base, [&](plstream& pls) {
     const auto [x0, x1] = x.padded(0.02);
     const auto [y0, y1] = y.padded();
@@ -138,7 +139,7 @@ std::vector<std::string> plot_gitt(const nlohmann::json& gitt, const std::string
         y.add(std::log10(p[s.key].get<double>()));
       }
   }
-  if (!x.ok() || !y.ok()) throw std::runtime_error("GITT plot: no pulse has a relaxed voltage and a positive D");
+  if (!x.ok() || !y.ok()) throw CliError("GITT plot: no pulse has a relaxed voltage and a positive D");
   return render(base, [&](plstream& pls) {
     const auto [x0, x1] = x.padded();
     const double y0 = std::floor(y.lo - 0.2), y1 = std::ceil(y.hi + 0.2);
@@ -201,7 +202,7 @@ std::vector<std::string> plot_operando(const SessionData& d, const nlohmann::jso
       ys.add(sy.back());
     }
   }
-  if (!x.ok()) throw std::runtime_error("operando plot: neither gas nor strain data overlap the cycler record");
+  if (!x.ok()) throw CliError("operando plot: neither gas nor strain data overlap the cycler record");
   return render(base, [&](plstream& pls) {
     const auto [x0, x1] = x.padded(0.02);
     pls.adv(0);

@@ -13,7 +13,7 @@
 
 namespace opsync::cli {
 
-// Each returns the files written (base + ".png", base + ".svg"). Throws std::runtime_error if
+// Each returns the files written (base + ".png", base + ".svg"). Throws CliError if
 // PLplot cannot write them.
 std::vector<std::string> plot_dqdv(const nlohmann::json& dqdv, const std::string& base);
 std::vector<std::string> plot_gitt(const nlohmann::json& gitt, const std::string& base);

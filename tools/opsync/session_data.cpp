@@ -1,4 +1,5 @@
 // Reads a session's cycler, MS, scan and clock data for the correlator commands (see session_data.h).
+#include "opsync/cli_error.h"
 #include "opsync/session_data.h"
 
 #include <algorithm>
@@ -65,7 +66,7 @@ int mass_of_channel(const std::string& name) {
 SessionData load_session_data(const std::string& db, const std::string& session, const std::string& cycler_source) {
   store::StoreReader reader(db);
   const auto s = reader.find_session(session);
-  if (!s) throw std::runtime_error(fmt::format("no session '{}' in {} (see `opsync sessions --db {}`)", session, db, db));
+  if (!s) throw CliError(fmt::format("no session '{}' in {} (see `opsync sessions --db {}`)", session, db, db));
   SessionData out;
   out.db = db;
   out.session = *s;
@@ -110,8 +111,8 @@ SessionData load_session_data(const std::string& db, const std::string& session,
     }
   }
   if (!cycler_named_found) {
-    throw std::runtime_error(fmt::format("session '{}' has no source named '{}' (see `opsync info --db {} {}`)",
-                                         s->name, cycler_source, db, s->name));
+    throw CliError(fmt::format("session '{}' has no source named '{}' (see `opsync info --db {} {}`)",
+                               s->name, cycler_source, db, s->name));
   }
   out.scans = reader.scans(s->id);
   return out;
@@ -119,7 +120,7 @@ SessionData load_session_data(const std::string& db, const std::string& session,
 
 const CyclerData& SessionData::require_cycler() const {
   if (!cycler) {
-    throw std::runtime_error(fmt::format(
+    throw CliError(fmt::format(
         "session '{}' has no cycler data: no source with 'voltage' and 'current' channels holding at least two "
         "readings. Record one with opsyncd or add a file with `opsync import cycler --db {} --session {} FILE`",
         session.name, db, session.name));
@@ -129,7 +130,7 @@ const CyclerData& SessionData::require_cycler() const {
 
 const std::vector<MsChannel>& SessionData::require_ms() const {
   if (ms.empty()) {
-    throw std::runtime_error(fmt::format(
+    throw CliError(fmt::format(
         "session '{}' has no mass-spectrometer data (no 'ion_current_m<mass>' channel with readings). Record the "
         "RGA with opsyncd or add a file with `opsync import ms --db {} --session {} FILE`",
         session.name, db, session.name));
@@ -139,7 +140,7 @@ const std::vector<MsChannel>& SessionData::require_ms() const {
 
 const std::vector<store::Scan>& SessionData::require_scans() const {
   if (scans.empty()) {
-    throw std::runtime_error(fmt::format(
+    throw CliError(fmt::format(
         "session '{}' has no diffraction scans. Scans come from the trigger bridge (opsyncd) or from a per-scan "
         "strain file: `opsync import strain --db {} --session {} FILE`",
         session.name, db, session.name));

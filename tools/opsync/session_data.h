@@ -53,7 +53,7 @@ struct SessionData {
 };
 
 // Loads `session` (name or id) from `db`. `cycler_source` picks one cycler source by name when a
-// session has several ("" = the first with voltage and current). Throws std::runtime_error with a
+// session has several ("" = the first with voltage and current). Throws CliError with a
 // message naming the session and what to do when it does not exist.
 SessionData load_session_data(const std::string& db, const std::string& session, const std::string& cycler_source = "");
 
