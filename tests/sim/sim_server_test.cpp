@@ -56,6 +56,20 @@ size_t first_out_of_order(const std::vector<uint8_t>& bytes, uint32_t n) {
   return n;
 }
 
+TEST(SimLink, AFaultWithABadNumberIsUnknownNotAnException) {
+  asio::io_context io;
+  opsync::RealClock clock;
+  CounterDevice device(20'000, 1);
+  opsync::sim::TcpSimServer server(io, clock, device, "counter", 0, {});
+  server.start();
+  for (const char* bad : {"stall:x", "stall:", "stall:-1", "stall:1e999", "garbage:abc", "garbage:-3", "garbage:2.5"}) {
+    EXPECT_FALSE(server.inject(bad)) << bad;
+  }
+  EXPECT_TRUE(server.inject("garbage:5"));  // no client: nothing to write to, but a known fault
+  EXPECT_TRUE(server.inject("stall:0.01"));
+  server.stop();
+}
+
 TEST(SimLink, JitterNeverReordersBytesEitherWay) {
   constexpr uint32_t kChunks = 4000;
   asio::io_context io;

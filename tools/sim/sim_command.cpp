@@ -59,7 +59,15 @@ ScheduledFault parse_fault(const std::string& spec) {
   if (colon == std::string::npos || at == std::string::npos || at < colon) {
     throw std::runtime_error(fmt::format("--fault '{}': expected NAME:KIND@SECONDS, e.g. rga:drop@3600", spec));
   }
-  return ScheduledFault{spec.substr(0, colon), spec.substr(colon + 1, at - colon - 1), std::stod(spec.substr(at + 1))};
+  const std::string at_text = spec.substr(at + 1);
+  char* end = nullptr;
+  const double at_s = std::strtod(at_text.c_str(), &end);
+  if (at_text.empty() || end != at_text.c_str() + at_text.size() || !std::isfinite(at_s) || at_s < 0) {
+    throw std::runtime_error(
+        fmt::format("--fault '{}': '{}' is not a time in simulated seconds from the start, e.g. rga:drop@3600", spec,
+                    at_text));
+  }
+  return ScheduledFault{spec.substr(0, colon), spec.substr(colon + 1, at - colon - 1), at_s};
 }
 
 void write_strain_csv(const std::string& path, const Scenario& sc) {

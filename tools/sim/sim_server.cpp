@@ -2,9 +2,12 @@
 #include "sim/sim_server.h"
 
 #include <boost/asio/write.hpp>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <optional>
 #include <fmt/format.h>
 #include <termios.h>
 #include <unistd.h>
@@ -12,6 +15,20 @@
 namespace opsync::sim {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// The number after "stall:" or "garbage:", typed by a user on standard input: a wrong one is an
+// unknown fault, never an exception out of an asio handler.
+std::optional<double> fault_number(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 using ErrorCode = boost::system::error_code;
 
 SimEndpoint::SimEndpoint(asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
@@ -39,8 +56,9 @@ bool SimEndpoint::inject(const std::string& fault) {
     return true;
   }
   if (fault.rfind("stall:", 0) == 0) {
-    const double s = std::stod(fault.substr(6));
-    stalled_until_ns_ = now + static_cast<int64_t>(s * 1e9);
+    const std::optional<double> s = fault_number(fault.substr(6));
+    if (!s || *s < 0) return false;  // "stall:x": not a fault anyone knows, said by the caller
+    stalled_until_ns_ = now + static_cast<int64_t>(*s * 1e9);
     // Resume pumping (held output) once the stall is over.
     auto t = std::make_shared<asio::steady_timer>(io_);
     t->expires_after(std::chrono::nanoseconds(clock_.to_monotonic_duration_ns(stalled_until_ns_ - now)));
@@ -48,7 +66,9 @@ bool SimEndpoint::inject(const std::string& fault) {
     return true;
   }
   if (fault.rfind("garbage:", 0) == 0) {
-    const size_t n = std::stoul(fault.substr(8));
+    const std::optional<double> count = fault_number(fault.substr(8));
+    if (!count || *count < 0 || *count > 1e6 || *count != static_cast<double>(static_cast<size_t>(*count))) return false;
+    const size_t n = static_cast<size_t>(*count);
     std::vector<uint8_t> junk(n);
     for (auto& b : junk) b = static_cast<uint8_t>(rng_());
     if (has_client()) write_raw(std::move(junk));
