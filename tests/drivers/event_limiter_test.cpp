@@ -3,6 +3,7 @@
 // left out is said, either in the next recorded event of that kind or in a summary once its
 // second is over (or at once before a disconnect).
 #include "drivers/event_limiter.h"
+#include "support/recording_host.h"
 
 #include <gtest/gtest.h>
 
@@ -15,30 +16,7 @@ namespace {
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kS = 1'000'000'000;
 
-struct Recorded {
-  int64_t t_ns;
-  std::string kind;
-  std::string detail;
-};
-
-class ListHost final : public DriverHost {
- public:
-  using DriverHost::send;
-  void send(std::span<const uint8_t>) override {}
-  void sample(size_t, int64_t, double) override {}
-  void event(int64_t t_ns, std::string_view kind, std::string detail) override {
-    events.push_back(Recorded{t_ns, std::string(kind), std::move(detail)});
-  }
-  void scan(const store::Scan&) override {}
-  void clock_model(const store::ClockModel&) override {}
-  void request_reconnect(std::string) override {}
-  size_t count(std::string_view kind) const {
-    size_t n = 0;
-    for (const auto& e : events) n += e.kind == kind;
-    return n;
-  }
-  std::vector<Recorded> events;
-};
+using ListHost = opsync::test::RecordingHost;  // only its events matter here
 
 TEST(EventLimiter, AFloodCostsFiveEventsASecondAndEveryOneIsCounted) {
   ListHost host;

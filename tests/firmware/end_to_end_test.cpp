@@ -99,7 +99,7 @@ TEST_P(BridgeEndToEnd, DriverMapsFirmwareEdgesWithinTheTarget) {
     clock.set(t);
     port.run_interrupts(t);
     if (t >= driver.next_deadline_ns()) driver.on_tick(host, t);
-    port.from_host(host.take_sent(), t);
+    port.from_host(host.take_sent_bytes(), t);
     core.poll();
     const std::vector<uint8_t> up = port.to_host(t);
     if (!up.empty()) driver.on_bytes(host, up, t);
@@ -159,8 +159,8 @@ TEST_P(BridgeEndToEnd, DriverMapsFirmwareEdgesWithinTheTarget) {
   EXPECT_EQ(driver.counters().malformed, 0u);
   EXPECT_GT(driver.stats().sync_replies, 500u);
   EXPECT_EQ(driver.stats().scans, static_cast<uint64_t>(expected_scans));
-  ASSERT_NE(host.find("hello"), nullptr);
-  EXPECT_NE(host.find("hello")->detail.find("host-e2e"), std::string::npos);
+  ASSERT_NE(host.first_event("hello"), nullptr);
+  EXPECT_NE(host.first_event("hello")->detail.find("host-e2e"), std::string::npos);
   EXPECT_EQ(host.count("protocol_mismatch"), 0u);
   EXPECT_EQ(core.counters().frames_rejected, 0u);
 }

@@ -91,7 +91,7 @@ struct Harness {
         driver.on_tick(host, t);
       }
       emitted_at_ns.resize(host.samples.size(), t);
-      answer(host.take_sent(), t);
+      answer(host.take_sent_bytes(), t);
     }
   }
 };
@@ -99,9 +99,9 @@ struct Harness {
 TEST(BridgeDriver, ConnectSendsStatusRequestConfigureStart) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  EXPECT_EQ(h.host.send_calls, 3u);
+  EXPECT_EQ(h.host.sent.size(), 3u);
   size_t bad = 0;
-  const std::vector<Envelope> sent = test::decode_frames(h.host.take_sent(), &bad);
+  const std::vector<Envelope> sent = test::decode_frames(h.host.take_sent_bytes(), &bad);
   EXPECT_EQ(bad, 0u);
   ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(sent[0].body_case(), Envelope::kStatusRequest);
@@ -128,7 +128,7 @@ TEST(BridgeDriver, GateRoleAndConfigValuesAreSent) {
   cfg.holdoff_us = 250;
   Harness h(cfg);
   h.driver.on_connect(h.host, kT0);
-  const std::vector<Envelope> sent = test::decode_frames(h.host.take_sent());
+  const std::vector<Envelope> sent = test::decode_frames(h.host.take_sent_bytes());
   ASSERT_EQ(sent.size(), 3u);
   const Configure& c = sent[1].configure();
   EXPECT_EQ(c.inputs_enabled_mask(), 0b1010u);
@@ -146,7 +146,7 @@ TEST(BridgeDriver, PingsEveryPeriodWithT1AtSend) {
     Harness h(cfg);
     h.answer_pings = false;
     h.driver.on_connect(h.host, kT0);
-    h.host.take_sent();
+    h.host.take_sent_bytes();
     h.run_until(kT0 + 4 * period_ns + period_ns / 2);
     ASSERT_EQ(h.pings.size(), 5u);  // at 0, 1, 2, 3, 4 periods
     for (size_t i = 0; i < h.pings.size(); ++i) {
@@ -164,7 +164,7 @@ TEST(BridgeDriver, FitKeepsTheSyncWindowOfExchanges) {
   cfg.sync_window_ns = 5 * kS;
   Harness h(cfg);
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   h.run_until(kT0 + 3 * kS);
   EXPECT_EQ(h.driver.regression().points(), 30u);  // pings at 0..2.9 s, answered by 3 s
   h.run_until(kT0 + 20 * kS);
@@ -175,7 +175,7 @@ TEST(BridgeDriver, FitKeepsTheSyncWindowOfExchanges) {
 TEST(BridgeDriver, HoldsEdgesUntilTheFitSettlesThenMapsThemExactly) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   // Edges from the very start, before any sync reply.
   std::vector<int64_t> truth;
   for (int i = 0; i < 40; ++i) {
@@ -213,7 +213,7 @@ TEST(BridgeDriver, HelloTickRateReplacesTheNominalRate) {
   h.dev.tick_hz = 100e6;
   h.dev.drift_ppm = -30;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   Envelope hello;
   hello.mutable_hello()->set_protocol_version(kProtocolVersion);
   hello.mutable_hello()->set_firmware_version("test");
@@ -234,7 +234,7 @@ TEST(BridgeDriver, HelloTickRateReplacesTheNominalRate) {
 TEST(BridgeDriver, AssemblesScansFromRoleEdges) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   const int64_t start = kT0 + 3 * kS + 10'001;
   h.edge(start, 0);
   for (int k = 0; k < 3; ++k) h.edge(start + (k + 1) * 20 * kMs, 2);
@@ -249,8 +249,8 @@ TEST(BridgeDriver, AssemblesScansFromRoleEdges) {
   EXPECT_NEAR(static_cast<double>(s.start_ns - start), 0.0, 1000.0);
   EXPECT_NEAR(static_cast<double>(s.end_ns - end), 0.0, 1000.0);
   EXPECT_EQ(h.host.count("scan_start"), 1u);
-  ASSERT_NE(h.host.find("scan_end"), nullptr);
-  EXPECT_EQ(h.host.find("scan_end")->detail, "scan 1: 3 frames");
+  ASSERT_NE(h.host.first_event("scan_end"), nullptr);
+  EXPECT_EQ(h.host.first_event("scan_end")->detail, "scan 1: 3 frames");
   EXPECT_EQ(h.driver.stats().frames_outside_scan, 1u);
   EXPECT_EQ(h.host.samples.size(), 6u);
 }
@@ -258,14 +258,14 @@ TEST(BridgeDriver, AssemblesScansFromRoleEdges) {
 TEST(BridgeDriver, SequenceGapIsReportedAsLostEdges) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   h.edge(kT0 + 10 * kMs, 2);
   h.edge(kT0 + 20 * kMs, 2);
   h.next_edge_seq += 2;  // the device's edges 2 and 3 never arrive
   h.edge(kT0 + 30 * kMs, 2);
   h.run_until(kT0 + 11 * kS);
   EXPECT_EQ(h.driver.stats().edges_lost, 2u);
-  const FakeHost::EventRec* lost = h.host.find("edges_lost");
+  const opsync::test::RecordedEvent* lost = h.host.first_event("edges_lost");
   ASSERT_NE(lost, nullptr);
   EXPECT_NE(lost->detail.find("2 edges lost before edge seq 4"), std::string::npos) << lost->detail;
   EXPECT_EQ(h.host.samples.size(), 3u);
@@ -277,7 +277,7 @@ TEST(BridgeDriver, SequenceGapIsReportedAsLostEdges) {
 TEST(BridgeDriver, EdgeSeqResetsAreRateLimitedAndCounted) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   constexpr int kPairs = 200;
   for (int i = 0; i < kPairs; ++i) {
     // Each pair arrives swapped: seq 2i+1 before 2i.
@@ -290,7 +290,7 @@ TEST(BridgeDriver, EdgeSeqResetsAreRateLimitedAndCounted) {
   h.run_until(kT0 + 500 * kMs);
   EXPECT_EQ(h.driver.stats().edge_seq_resets, static_cast<uint64_t>(kPairs));
   EXPECT_EQ(h.host.count("edge_seq_reset"), 5u) << "at most max_events_per_s per kind";
-  const FakeHost::EventRec* first = h.host.find("edge_seq_reset");
+  const opsync::test::RecordedEvent* first = h.host.first_event("edge_seq_reset");
   ASSERT_NE(first, nullptr);
   EXPECT_NE(first->detail.find("edge seq went back from 1 to 0"), std::string::npos) << first->detail;
   const auto& c = h.driver.counters();
@@ -312,7 +312,7 @@ TEST(BridgeDriver, EdgeSeqResetsAreRateLimitedAndCounted) {
 TEST(BridgeDriver, HeartbeatDropIncreaseIsReported) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   Envelope hb;
   hb.mutable_heartbeat()->mutable_counters()->set_edges_dropped(4);  // before our session: baseline
   h.deliver_at(kT0 + 1 * kS, hb);
@@ -321,13 +321,13 @@ TEST(BridgeDriver, HeartbeatDropIncreaseIsReported) {
   h.run_until(kT0 + 3 * kS);
   EXPECT_EQ(h.driver.stats().edges_dropped, 3u);
   ASSERT_EQ(h.host.count("edges_dropped"), 1u);
-  EXPECT_NE(h.host.find("edges_dropped")->detail.find("3 edges"), std::string::npos);
+  EXPECT_NE(h.host.first_event("edges_dropped")->detail.find("3 edges"), std::string::npos);
 }
 
 TEST(BridgeDriver, BadFramesAreCountedAndEventsRateLimited) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   Envelope e;
   e.mutable_edge()->set_seq(0);
   Bytes body = encode_envelope(e);
@@ -359,7 +359,7 @@ TEST(BridgeDriver, SilenceForThreeSecondsRequestsOneReconnect) {
   Harness h;
   h.answer_pings = false;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   h.run_until(kT0 + 2900 * kMs);
   EXPECT_TRUE(h.host.reconnects.empty());
   // Pings older than sync_timeout (1 s) count as timeouts: those sent at 0..1.9 s.
@@ -368,13 +368,13 @@ TEST(BridgeDriver, SilenceForThreeSecondsRequestsOneReconnect) {
   h.run_until(kT0 + 6 * kS);
   ASSERT_EQ(h.host.reconnects.size(), 1u);
   EXPECT_EQ(h.host.count("timeout"), 1u);
-  EXPECT_EQ(h.host.find("timeout")->t_ns, kT0 + 3 * kS);
+  EXPECT_EQ(h.host.first_event("timeout")->t_ns, kT0 + 3 * kS);
 }
 
 TEST(BridgeDriver, UnmatchedRepliesAreIgnored) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   Envelope r;
   r.mutable_sync_reply()->set_seq(999);
   r.mutable_sync_reply()->set_t1_host_ns(kT0);
@@ -387,7 +387,7 @@ TEST(BridgeDriver, UnmatchedRepliesAreIgnored) {
 TEST(BridgeDriver, KeepsEverySyncExchange) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   h.run_until(kT0 + 1 * kS);
   const auto& x = h.driver.sync_exchanges();
   const int64_t period_ns = h.driver.config().sync_period_ns;
@@ -405,19 +405,19 @@ TEST(BridgeDriver, KeepsEverySyncExchange) {
 TEST(BridgeDriver, ClockModelEveryFewSecondsAndAtDisconnect) {
   Harness h;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   h.run_until(kT0 + 11 * kS);
-  ASSERT_EQ(h.host.models.size(), 2u);  // at 5 s and 10 s
-  for (const store::ClockModel& m : h.host.models) {
+  ASSERT_EQ(h.host.clock_models.size(), 2u);  // at 5 s and 10 s
+  for (const store::ClockModel& m : h.host.clock_models) {
     EXPECT_EQ(m.method, "regression");
     EXPECT_GT(m.n_points, 10);
     // rate = reference ns per tick = 1e9 / (168e6 x (1 + 50 ppm))
     EXPECT_NEAR(m.rate, 1e9 / (168e6 * (1 + 50e-6)), 1e-9);
   }
-  EXPECT_EQ(h.host.models[0].fitted_at_ns, kT0 + 5 * kS);
+  EXPECT_EQ(h.host.clock_models[0].fitted_at_ns, kT0 + 5 * kS);
   h.driver.on_disconnect(h.host, kT0 + 11 * kS);
-  ASSERT_EQ(h.host.models.size(), 3u);
-  EXPECT_EQ(h.host.models.back().fitted_at_ns, kT0 + 11 * kS);
+  ASSERT_EQ(h.host.clock_models.size(), 3u);
+  EXPECT_EQ(h.host.clock_models.back().fitted_at_ns, kT0 + 11 * kS);
   EXPECT_EQ(h.driver.next_deadline_ns(), daemon::kNoDeadline);
 }
 
@@ -425,7 +425,7 @@ TEST(BridgeDriver, DisconnectWithoutAnyFitStampsEdgesAtArrival) {
   Harness h;
   h.answer_pings = false;
   h.driver.on_connect(h.host, kT0);
-  h.host.take_sent();
+  h.host.take_sent_bytes();
   h.edge(kT0 + 10 * kMs, 2, EDGE_KIND_RISING, 300'000);
   h.edge(kT0 + 20 * kMs, 2, EDGE_KIND_RISING, 300'000);
   h.run_until(kT0 + 500 * kMs);

@@ -120,7 +120,7 @@ struct Loop {
 
   void pump(int64_t t_ns) {
     down.send(t_ns, sim.take_output());
-    up.send(t_ns, host.take_sent());
+    up.send(t_ns, host.take_sent_bytes());
   }
 
   std::mt19937_64 rng;
@@ -218,7 +218,7 @@ TEST_P(BridgeLoopDrift, MapsEdgesWithinTheTargetAfterWarmUp) {
     EXPECT_LT(std::llabs(scan.start_ns - starts[i]), 200'000) << "scan " << i + 1;
     EXPECT_LT(std::llabs(scan.end_ns - ends[i]), 200'000) << "scan " << i + 1;
   }
-  EXPECT_GE(loop.host.models.size(), 7u);  // every 5 s and at the end
+  EXPECT_GE(loop.host.clock_models.size(), 7u);  // every 5 s and at the end
 }
 
 INSTANTIATE_TEST_SUITE_P(PlusMinus100ppm, BridgeLoopDrift, ::testing::Values(100.0, -100.0));
@@ -272,15 +272,15 @@ TEST_P(BridgeLoopStep, ClockStepIsDetectedAndEdgesAfterItMapCorrectly) {
 
   EXPECT_EQ(loop.driver.stats().clock_steps, 1u);
   ASSERT_EQ(loop.host.count("clock_step"), 1u);
-  const int64_t t_detected = loop.host.find("clock_step")->t_ns;
+  const int64_t t_detected = loop.host.first_event("clock_step")->t_ns;
   EXPECT_GT(t_detected, t_step);
   EXPECT_LT(t_detected, t_step + 2 * kS);
   std::printf("[ bridge   ] step detected %.0f ms after it: %s\n", static_cast<double>(t_detected - t_step) / 1e6,
-              loop.host.find("clock_step")->detail.c_str());
+              loop.host.first_event("clock_step")->detail.c_str());
   // Frames kept coming while the step went unnoticed; those from before it must have been
   // stamped with the old fit, those after it held for the new one.
   unsigned kept = 0, waiting = 0;
-  const std::string& detail = loop.host.find("clock_step")->detail;
+  const std::string& detail = loop.host.first_event("clock_step")->detail;
   const size_t at = detail.find("restarted, ");
   ASSERT_NE(at, std::string::npos) << detail;
   ASSERT_EQ(std::sscanf(detail.c_str() + at, "restarted, %u held edges stamped with the old fit, %u wait", &kept, &waiting), 2)

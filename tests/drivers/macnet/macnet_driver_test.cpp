@@ -91,7 +91,7 @@ TEST(MacnetDriver, BinaryConnectEchoesThenPollsWireChannel) {
   MacnetDriver d(binary_config(4));
   d.on_connect(h, kT0);
   ASSERT_EQ(h.sent.size(), 1u);
-  EXPECT_EQ(h.sent[0], hex("00 00 00 00 00 00 00 00"));
+  EXPECT_EQ(h.sent_bytes(0), hex("00 00 00 00 00 00 00 00"));
   EXPECT_EQ(d.next_deadline_ns(), kT0 + 2 * kS);  // waiting for the echo
   d.on_tick(h, kT0 + 500 * kMs);                  // early tick: nothing happens
   EXPECT_EQ(h.sent.size(), 1u);
@@ -105,7 +105,7 @@ TEST(MacnetDriver, BinaryConnectEchoesThenPollsWireChannel) {
 
   d.on_tick(h, kT0 + 2 * kMs);
   ASSERT_EQ(h.sent.size(), 2u);
-  EXPECT_EQ(h.sent[1], hex("04 00 07 00 03 00 00 00"));
+  EXPECT_EQ(h.sent_bytes(1), hex("04 00 07 00 03 00 00 00"));
   EXPECT_EQ(d.counters().bytes_out, 16u);
   EXPECT_EQ(d.counters().bytes_in, 8u);
   EXPECT_EQ(d.counters().messages_ok, 1u);
@@ -143,7 +143,7 @@ TEST(MacnetDriver, SecondDocVectorCapacityAndEnergyInSi) {
   MacnetDriver d(binary_config(1));  // tester channel 1 = wire Chan 0
   const int64_t t1 = connect_binary(d, h);
   d.on_tick(h, t1);
-  EXPECT_EQ(h.sent.back(), hex("04 00 07 00 00 00 00 00"));
+  EXPECT_EQ(h.last_sent_bytes(), hex("04 00 07 00 00 00 00 00"));
   d.on_bytes(h, hex(kDocVector2), t1 + 2 * kMs);
   auto value = [&](size_t ch) { return h.samples_of(ch).at(0).value; };
   EXPECT_EQ(value(MacnetDriver::kVoltage), double{3.85f});
@@ -262,7 +262,7 @@ TEST(MacnetDriver, ThreeTimeoutsInARowRequestReconnect) {
     ASSERT_EQ(h.events_of("timeout").size(), static_cast<size_t>(i));
     if (i < 3) {
       EXPECT_TRUE(h.reconnects.empty());
-      EXPECT_EQ(h.sent.back(), macnet::encode_echo());  // probe with an echo
+      EXPECT_EQ(h.last_sent_bytes(), macnet::encode_echo());  // probe with an echo
       EXPECT_EQ(d.next_deadline_ns(), deadline + 2 * kS);
     }
   }
@@ -277,7 +277,7 @@ TEST(MacnetDriver, ThreeTimeoutsInARowRequestReconnect) {
   // The runner reconnects: link check again, counters kept.
   d.on_disconnect(h, deadline + 11 * kS);
   d.on_connect(h, deadline + 12 * kS);
-  EXPECT_EQ(h.sent.back(), macnet::encode_echo());
+  EXPECT_EQ(h.last_sent_bytes(), macnet::encode_echo());
   EXPECT_EQ(d.counters().timeouts, 3u);
 }
 
@@ -302,7 +302,7 @@ TEST(MacnetDriver, LateReplyAfterTimeoutIsNotTakenForTheNextReading) {
   const int64_t start = connect_binary(d, h);
   d.on_tick(h, start);
   d.on_tick(h, start + 2 * kS);  // timeout; echo probe sent
-  ASSERT_EQ(h.sent.back(), macnet::encode_echo());
+  ASSERT_EQ(h.last_sent_bytes(), macnet::encode_echo());
   d.on_bytes(h, hex(kDocVector1), start + 2 * kS + 100 * kMs);  // the late (4,7) answer
   EXPECT_TRUE(h.samples.empty());
   EXPECT_EQ(h.events_of("late_reply").size(), 1u);
@@ -416,7 +416,7 @@ TEST(MacnetDriver, UnreadableTesterTimeGivesNoFitButSamples) {
   EXPECT_EQ(h.samples_of(MacnetDriver::kVoltage).size(), 1u);
   EXPECT_EQ(h.events_of("tester_time").size(), 1u);
   EXPECT_EQ(d.stats().sync_points, 0u);
-  EXPECT_TRUE(h.models.empty());
+  EXPECT_TRUE(h.clock_models.empty());
 }
 
 TEST(MacnetDriver, ClockModelAtMostEveryTenSecondsAndAtDisconnect) {
@@ -430,20 +430,20 @@ TEST(MacnetDriver, ClockModelAtMostEveryTenSecondsAndAtDisconnect) {
     r.tester_time_ms = (t + 1 * kMs) / kMs + tester_offset_ms;
     poll_and_reply(d, h, t, 2 * kMs, macnet::encode_reading_reply(r));
   }
-  ASSERT_GE(h.models.size(), 3u);
-  EXPECT_LE(h.models.size(), 4u);
-  for (size_t i = 1; i < h.models.size(); ++i) {
-    EXPECT_GE(h.models[i].fitted_at_ns - h.models[i - 1].fitted_at_ns, 10 * kS);
+  ASSERT_GE(h.clock_models.size(), 3u);
+  EXPECT_LE(h.clock_models.size(), 4u);
+  for (size_t i = 1; i < h.clock_models.size(); ++i) {
+    EXPECT_GE(h.clock_models[i].fitted_at_ns - h.clock_models[i - 1].fitted_at_ns, 10 * kS);
   }
-  EXPECT_EQ(h.models.front().fitted_at_ns, start + 2 * kMs);  // as soon as the first point is in
-  const size_t before = h.models.size();
+  EXPECT_EQ(h.clock_models.front().fitted_at_ns, start + 2 * kMs);  // as soon as the first point is in
+  const size_t before = h.clock_models.size();
   const int64_t t_end = d.next_deadline_ns();
   d.on_disconnect(h, t_end);
-  ASSERT_EQ(h.models.size(), before + 1);
-  EXPECT_EQ(h.models.back().fitted_at_ns, t_end);
-  EXPECT_EQ(h.models.back().method, "regression");
+  ASSERT_EQ(h.clock_models.size(), before + 1);
+  EXPECT_EQ(h.clock_models.back().fitted_at_ns, t_end);
+  EXPECT_EQ(h.clock_models.back().method, "regression");
   // The model maps tester ms onto reference time: tester ms x was read at t = (x - offset) ms.
-  const auto& m = h.models.back();
+  const auto& m = h.clock_models.back();
   const int64_t x = (start + 20 * kS) / kMs + tester_offset_ms;
   const double mapped = static_cast<double>(m.offset_ns) + m.rate * static_cast<double>(x);
   EXPECT_NEAR(mapped, static_cast<double>((x - tester_offset_ms) * kMs), 2.0 * kMs);
@@ -456,17 +456,17 @@ TEST(MacnetDriver, StopHandsOutTheFinalFit) {
   ChannelReading r = reading(3, 1, 1);
   r.tester_time_ms = (start + 1 * kMs) / kMs;
   poll_and_reply(d, h, start, 2 * kMs, macnet::encode_reading_reply(r));
-  ASSERT_EQ(h.models.size(), 1u);  // the first point gives a (nominal-rate) fit at once
+  ASSERT_EQ(h.clock_models.size(), 1u);  // the first point gives a (nominal-rate) fit at once
   const int64_t t = d.next_deadline_ns();
   r.tester_time_ms = (t + 1 * kMs) / kMs;
   poll_and_reply(d, h, t, 2 * kMs, macnet::encode_reading_reply(r));
-  EXPECT_EQ(h.models.size(), 1u);  // within 10 s of the last one
+  EXPECT_EQ(h.clock_models.size(), 1u);  // within 10 s of the last one
   d.on_stop(h, t + 50 * kMs);
-  ASSERT_EQ(h.models.size(), 2u);
-  EXPECT_EQ(h.models[1].fitted_at_ns, t + 50 * kMs);
-  EXPECT_EQ(h.models[1].n_points, 2);
+  ASSERT_EQ(h.clock_models.size(), 2u);
+  EXPECT_EQ(h.clock_models[1].fitted_at_ns, t + 50 * kMs);
+  EXPECT_EQ(h.clock_models[1].n_points, 2);
   d.on_stop(h, t + 60 * kMs);  // nothing new since
-  EXPECT_EQ(h.models.size(), 2u);
+  EXPECT_EQ(h.clock_models.size(), 2u);
   EXPECT_TRUE(h.sent.size() == 3u);  // stopping sends nothing: the driver only reads
 }
 
@@ -598,8 +598,8 @@ TEST(MacnetDriver, JsonTesterTimeZoneOffsetFeedsTheFit) {
   d.on_bytes(h, bytes_of(echo_reply(1)), t_utc - 9 * kMs);
   d.on_tick(h, d.next_deadline_ns());
   d.on_bytes(h, bytes_of(doc_json_reply("2")), t_utc - 7 * kMs);
-  ASSERT_EQ(h.models.size(), 1u);
-  const auto& m = h.models[0];
+  ASSERT_EQ(h.clock_models.size(), 1u);
+  const auto& m = h.clock_models[0];
   const int64_t x = 1'479'115'448'500 - 3'600'000;  // centre of the second, UTC ms
   EXPECT_NEAR(static_cast<double>(m.offset_ns) + m.rate * static_cast<double>(x), static_cast<double>(t_utc - 8 * kMs),
               1.0 * kMs);

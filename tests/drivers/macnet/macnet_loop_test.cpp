@@ -226,8 +226,8 @@ TEST_P(MacnetLoop, TesterClockFitRecoversOffsetAndDrift) {
     loop.connect(kStart);
     loop.run_until(kStart + 120 * kS);
     drv.on_disconnect(loop, kStart + 120 * kS);  // hands out the final fit
-    ASSERT_FALSE(loop.models.empty());
-    const store::ClockModel& m = loop.models.back();
+    ASSERT_FALSE(loop.clock_models.empty());
+    const store::ClockModel& m = loop.clock_models.back();
     EXPECT_EQ(m.fitted_at_ns, kStart + 120 * kS);
     ASSERT_TRUE(drv.tester_clock().valid());
 

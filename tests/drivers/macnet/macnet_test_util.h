@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "drivers/driver.h"
+#include "support/recording_host.h"
 
 namespace opsync::daemon::macnet_test {
 
@@ -83,55 +84,9 @@ inline std::string doc_json_reply(std::string_view id = "1987", std::string_view
   return s + "\r\n";
 }
 
-struct RecordedSample {
-  size_t channel;
-  int64_t t_ns;
-  double value;
-};
-
-struct RecordedEvent {
-  int64_t t_ns;
-  std::string kind;
-  std::string detail;
-};
-
-// A DriverHost that only records; tests drive time themselves.
-class RecordingHost : public DriverHost {
- public:
-  using DriverHost::send;
-  void send(std::span<const uint8_t> bytes) override { sent.emplace_back(bytes.begin(), bytes.end()); }
-  void sample(size_t channel_index, int64_t t_ns, double value) override {
-    samples.push_back({channel_index, t_ns, value});
-  }
-  void event(int64_t t_ns, std::string_view kind, std::string detail) override {
-    events.push_back({t_ns, std::string(kind), std::move(detail)});
-  }
-  void scan(const store::Scan& s) override { scans.push_back(s); }
-  void clock_model(const store::ClockModel& model) override { models.push_back(model); }
-  void request_reconnect(std::string reason) override { reconnects.push_back(std::move(reason)); }
-
-  std::vector<RecordedEvent> events_of(std::string_view kind) const {
-    std::vector<RecordedEvent> out;
-    for (const auto& e : events) {
-      if (e.kind == kind) out.push_back(e);
-    }
-    return out;
-  }
-  std::vector<RecordedSample> samples_of(size_t channel) const {
-    std::vector<RecordedSample> out;
-    for (const auto& s : samples) {
-      if (s.channel == channel) out.push_back(s);
-    }
-    return out;
-  }
-  std::string sent_text(size_t i) const { return {sent.at(i).begin(), sent.at(i).end()}; }
-
-  std::vector<std::vector<uint8_t>> sent;
-  std::vector<RecordedSample> samples;
-  std::vector<RecordedEvent> events;
-  std::vector<store::Scan> scans;
-  std::vector<store::ClockModel> models;
-  std::vector<std::string> reconnects;
-};
+// The shared test double (tests/support/recording_host.h).
+using RecordingHost = opsync::test::RecordingHost;
+using opsync::test::RecordedEvent;
+using opsync::test::RecordedSample;
 
 }  // namespace opsync::daemon::macnet_test

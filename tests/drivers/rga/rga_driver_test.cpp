@@ -236,7 +236,7 @@ TEST_F(RgaDriverTest, QueriesEachFlaggedErrorByte) {
   EXPECT_EQ(host.take_sent(), "EC?\r");
   feed("1\n\r", t + 4 * kMs);
   EXPECT_EQ(host.take_sent(), "MR32\r");
-  EXPECT_EQ(host.count_events("rga_error"), 3U);
+  EXPECT_EQ(host.count("rga_error"), 3U);
   EXPECT_NE(host.events.back().detail.find("bad command"), std::string::npos);
 }
 
@@ -320,7 +320,7 @@ TEST_F(RgaDriverTest, TimeoutsAreCountedAndThreeInARowRequestReconnect) {
   EXPECT_EQ(driver->counters().timeouts, 0U);
   tick(t_mr32 + timeout_ns);
   EXPECT_EQ(driver->counters().timeouts, 1U);
-  EXPECT_EQ(host.count_events("timeout"), 1U);
+  EXPECT_EQ(host.count("timeout"), 1U);
   EXPECT_EQ(host.take_sent(), "MR32\r");  // asked again
   // A good reply resets the run of timeouts.
   answer_mr(5, 170 * kMs);
@@ -330,7 +330,7 @@ TEST_F(RgaDriverTest, TimeoutsAreCountedAndThreeInARowRequestReconnect) {
     tick(driver->next_deadline_ns());
   }
   EXPECT_EQ(driver->counters().timeouts, 4U);
-  EXPECT_EQ(host.count_events("timeout"), 4U);
+  EXPECT_EQ(host.count("timeout"), 4U);
   ASSERT_EQ(host.reconnects.size(), 1U);
   EXPECT_NE(host.reconnects[0].find("timeouts"), std::string::npos);
   EXPECT_EQ(host.take_sent(), "MR44\rMR44\r");  // two re-sends, none after the third timeout
@@ -371,11 +371,11 @@ TEST_F(RgaDriverTest, GarbageWhereAsciiExpectedIsMalformedAndRecovers) {
   const int64_t flush_end = 5 * kMs + 163 * kMs + 100 * kMs;
   EXPECT_EQ(driver->next_deadline_ns(), flush_end);
   feed("RSRGA200VER0.24SN14346\n\r", 6 * kMs);
-  EXPECT_EQ(host.count_events("identity"), 0U);
+  EXPECT_EQ(host.count("identity"), 0U);
   tick(flush_end);
   EXPECT_EQ(host.take_sent(), "ID?\r");
   feed(kIdReply, flush_end + 10 * kMs);
-  EXPECT_EQ(host.count_events("identity"), 1U);
+  EXPECT_EQ(host.count("identity"), 1U);
   EXPECT_EQ(host.take_sent(), "FL1.0\r");
   EXPECT_EQ(driver->counters().malformed, 1U);
 }
@@ -440,7 +440,7 @@ TEST_F(RgaDriverTest, TcpLoginDialogue) {
   feed("\r\nWelcome\r\n", 3 * kMs + TcpLogin::kStepWait_ns + 4 * kMs);
   EXPECT_EQ(host.take_sent(), "");
   tick(3 * kMs + 2 * TcpLogin::kStepWait_ns);
-  EXPECT_EQ(host.count_events("login"), 1U);
+  EXPECT_EQ(host.count("login"), 1U);
   EXPECT_EQ(host.take_sent(), "ID?\r");
   feed(kIdReply, 3 * kMs + 2 * TcpLogin::kStepWait_ns + 10 * kMs);
   EXPECT_EQ(host.take_sent(), "FL1.0\r");

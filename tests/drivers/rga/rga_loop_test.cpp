@@ -147,7 +147,7 @@ TEST(RgaDriverWithSimulator, ReadsTheModelAndStampsWithinHalfARoundTrip) {
   EXPECT_TRUE(bench.host.reconnects.empty());
   EXPECT_EQ(bench.driver.counters().malformed, 0U);
   EXPECT_EQ(bench.driver.counters().timeouts, 0U);
-  EXPECT_EQ(bench.host.count_events("identity"), 1U);
+  EXPECT_EQ(bench.host.count("identity"), 1U);
   EXPECT_DOUBLE_EQ(bench.sim.emission_ma(), 1.0);
   EXPECT_EQ(bench.sim.noise_floor(), 4);
 
@@ -196,7 +196,7 @@ TEST(RgaDriverWithSimulator, ReadsTheModelAndStampsWithinHalfARoundTrip) {
   EXPECT_LE(model.uncertainty_ns, (kUpMax_ns + gate_ns + tx4_ns + kDownMax_ns) / 2 + 1);
   EXPECT_LT(max_error_ns, model.uncertainty_ns);
   // ER? went out every 10 loops and found nothing.
-  EXPECT_EQ(bench.host.count_events("rga_status"), 0U);
+  EXPECT_EQ(bench.host.count("rga_status"), 0U);
   EXPECT_GE(bench.driver.counters().messages_ok, samples.size() + samples.size() / 20);
 }
 
@@ -212,7 +212,7 @@ TEST(RgaDriverWithSimulator, TcpLoginThenReadings) {
   bench.connect();
   bench.run_until(10 * kS);
   EXPECT_TRUE(bench.sim.logged_in());
-  EXPECT_EQ(bench.host.count_events("login"), 1U);
+  EXPECT_EQ(bench.host.count("login"), 1U);
   EXPECT_TRUE(bench.host.reconnects.empty());
   ASSERT_GE(bench.host.samples.size(), 10U);
   const size_t n = bench.host.samples.size();
@@ -242,14 +242,14 @@ TEST(RgaDriverWithSimulator, FilamentFailureIsReportedAndReadsDropToZero) {
   Bench bench(config, sim_options(calls));
   bench.connect();
   bench.run_until(10 * kS);
-  ASSERT_EQ(bench.host.count_events("filament_error"), 0U);
+  ASSERT_EQ(bench.host.count("filament_error"), 0U);
   const size_t before = bench.host.samples.size();
   ASSERT_GT(before, 0U);
   EXPECT_GT(bench.host.samples.back().value, 1e-12);
   ASSERT_TRUE(bench.sim.inject("filament_fail"));
   bench.run_until(15 * kS);
-  EXPECT_GE(bench.host.count_events("rga_status"), 1U);
-  ASSERT_GE(bench.host.count_events("filament_error"), 1U);
+  EXPECT_GE(bench.host.count("rga_status"), 1U);
+  ASSERT_GE(bench.host.count("filament_error"), 1U);
   EXPECT_NE(bench.host.last_event("filament_error")->detail.find("no filament detected"), std::string::npos);
   ASSERT_GT(bench.host.samples.size(), before + 4);
   EXPECT_EQ(bench.host.samples.back().value, 0.0);
@@ -265,7 +265,7 @@ TEST(RgaDriverWithSimulator, StallLeadsToTimeoutsThenReconnect) {
   ASSERT_TRUE(bench.sim.inject("stall"));
   bench.run_until(20 * kS);
   EXPECT_EQ(bench.driver.counters().timeouts, 3U);
-  EXPECT_EQ(bench.host.count_events("timeout"), 3U);
+  EXPECT_EQ(bench.host.count("timeout"), 3U);
   ASSERT_EQ(bench.host.reconnects.size(), 1U);
   // The runner reconnects: the driver starts over and readings resume.
   ASSERT_TRUE(bench.sim.inject("unstall"));
