@@ -100,12 +100,11 @@ std::vector<Channel> StoreReader::channels(SourceId source) {
   return out;
 }
 
-std::optional<ClockModel> StoreReader::clock_model(SourceId source) {
-  Stmt st(*db_,
-          "SELECT method, offset_ns, rate, residual_rms_ns, residual_max_ns, n_points, fitted_at_ns, uncertainty_ns "
-          "FROM clock_models WHERE source_id = ? ORDER BY fitted_at_ns DESC LIMIT 1");
-  st.bind(1, source);
-  if (!st.step()) return std::nullopt;
+namespace {
+constexpr const char* kClockModelCols =
+    "SELECT method, offset_ns, rate, residual_rms_ns, residual_max_ns, n_points, fitted_at_ns, uncertainty_ns "
+    "FROM clock_models WHERE source_id = ? ";
+ClockModel read_clock_model(Stmt& st) {
   ClockModel m;
   m.method = st.col_text(0);
   m.offset_ns = st.col_int(1);
@@ -117,25 +116,20 @@ std::optional<ClockModel> StoreReader::clock_model(SourceId source) {
   m.uncertainty_ns = st.col_double(7);
   return m;
 }
+}  // namespace
+
+std::optional<ClockModel> StoreReader::clock_model(SourceId source) {
+  Stmt st(*db_, std::string(kClockModelCols) + "ORDER BY fitted_at_ns DESC LIMIT 1");
+  st.bind(1, source);
+  if (!st.step()) return std::nullopt;
+  return read_clock_model(st);
+}
 
 std::vector<ClockModel> StoreReader::clock_models(SourceId source) {
-  Stmt st(*db_,
-          "SELECT method, offset_ns, rate, residual_rms_ns, residual_max_ns, n_points, fitted_at_ns, uncertainty_ns "
-          "FROM clock_models WHERE source_id = ? ORDER BY fitted_at_ns");
+  Stmt st(*db_, std::string(kClockModelCols) + "ORDER BY fitted_at_ns");
   st.bind(1, source);
   std::vector<ClockModel> out;
-  while (st.step()) {
-    ClockModel m;
-    m.method = st.col_text(0);
-    m.offset_ns = st.col_int(1);
-    m.rate = st.col_double(2);
-    m.residual_rms_ns = st.col_double(3);
-    m.residual_max_ns = st.col_double(4);
-    m.n_points = st.col_int(5);
-    m.fitted_at_ns = st.col_int(6);
-    m.uncertainty_ns = st.col_double(7);
-    out.push_back(std::move(m));
-  }
+  while (st.step()) out.push_back(read_clock_model(st));
   return out;
 }
 
