@@ -3,7 +3,9 @@
 // station.toml is an error at start, not a silently ignored setting.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -30,6 +32,15 @@ class ConfigTable {
   // A duration given as a number of units (1 for *_s keys, 1e-3 for *_ms keys), in ns; values
   // beyond int64 saturate, so that a range check after it still sees them out of range.
   std::optional<int64_t> duration_ns(const std::string& key, double unit_s = 1.0);
+  // An integer narrowed to Int, clamped at Int's limits: a value out of Int's range stays out of
+  // any smaller range a problems() check then applies, instead of wrapping into it.
+  template <typename Int>
+  std::optional<Int> integer_as(const std::string& key) {
+    const auto v = integer(key);
+    if (!v) return std::nullopt;
+    return static_cast<Int>(std::clamp<int64_t>(*v, std::numeric_limits<Int>::min(),
+                                                std::numeric_limits<Int>::max()));
+  }
   std::optional<bool> boolean(const std::string& key);
   std::optional<std::vector<int64_t>> int_array(const std::string& key);
   std::string require_str(const std::string& key);
