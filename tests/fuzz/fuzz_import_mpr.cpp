@@ -1,6 +1,6 @@
 // libFuzzer target: BioLogic .mpr files through import_file(). Inputs without the .mpr magic
 // are rejected (-1), so the corpus stays on this format; the text target covers the rest.
-#include "import/biologic_mpr.h"
+#include "import/biologic/biologic_mpr.h"
 #include "import_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,6 +1,6 @@
 // libFuzzer target: Neware .nda files (v29 and v130) through import_file(). Inputs without the
 // NEWARE magic are rejected (-1), so the corpus stays on this format.
-#include "import/neware_nda.h"
+#include "import/neware/neware_nda.h"
 #include "import_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,6 +1,6 @@
 // libFuzzer target: Neware .ndax archives (a zip read through libzip) through import_file().
 // Inputs that do not start like an .ndax are rejected (-1), so the corpus stays on this format.
-#include "import/neware_ndax.h"
+#include "import/neware/neware_ndax.h"
 #include "import_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,6 +1,6 @@
 // libFuzzer target: Arbin .res files (Access databases read through mdbtools' libmdb) through
 // import_file(). Inputs without the Jet signature are rejected (-1).
-#include "import/arbin_res.h"
+#include "import/arbin/arbin_res.h"
 #include "import_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

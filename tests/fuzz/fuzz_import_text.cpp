@@ -3,10 +3,10 @@
 // reader would take are rejected (-1): they have targets of their own. What the user says the
 // file holds (cycler, ms, strain) steers which reader a plain CSV goes to; it is taken from the
 // input's length, so that every seed reaches each of the three as it is mutated.
-#include "import/arbin_res.h"
-#include "import/biologic_mpr.h"
-#include "import/neware_nda.h"
-#include "import/neware_ndax.h"
+#include "import/arbin/arbin_res.h"
+#include "import/biologic/biologic_mpr.h"
+#include "import/neware/neware_nda.h"
+#include "import/neware/neware_ndax.h"
 #include "import_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -14,9 +14,9 @@
 #include <gtest/gtest.h>
 
 #include "core/time_format.h"
-#include "import/arbin_res.h"
+#include "import/arbin/arbin_res.h"
 #include "import/import_types.h"
-#include "import/time_context.h"
+#include "import/common/time_context.h"
 #include "import_test_util.h"
 #include "support/fixtures.h"
 
@@ -32,7 +32,7 @@ std::string fixture_path(const std::string& name) { return opsync::test::fixture
 
 ImportResult read_res(const std::string& path, const ImportOptions& options = {}) {
   TimeContext times(options, path);
-  ImportResult r = read_arbin_res(path, options, times);
+  ImportResult r = read_binary_file(read_arbin_res, path, options, times);
   settle_damage(r, options, path);  // as import_file(): damage is refused unless salvaging
   return r;
 }
@@ -440,7 +440,7 @@ TEST(ArbinRes, ZoneStartOverrideClockOffsetAndInversion) {
   ImportOptions ms;
   ms.kind = Kind::Ms;
   TimeContext times(ms, path);
-  EXPECT_THROW((void)read_arbin_res(path, ms, times), ImportError);
+  EXPECT_THROW((void)read_binary_file(read_arbin_res, path, ms, times), ImportError);
 }
 
 // ---- Truncated and damaged copies: an ImportError, never a crash, a hang or partial data. ----

@@ -13,10 +13,10 @@
 #include <gtest/gtest.h>
 
 #include "core/time_format.h"
-#include "import/biologic_mpr.h"
-#include "import/biologic_mpr_file.h"
+#include "import/biologic/biologic_mpr.h"
+#include "import/biologic/biologic_mpr_file.h"
 #include "import/import_types.h"
-#include "import/time_context.h"
+#include "import/common/time_context.h"
 #include "import_test_util.h"
 #include "mpr_test_builder.h"
 #include "support/fixtures.h"
@@ -42,7 +42,7 @@ std::string fixture_bytes(const std::string& rel) { return test::read_all(opsync
 
 ImportResult read_mpr(std::string_view bytes, const ImportOptions& options = {}, const std::string& path = "test.mpr") {
   TimeContext times(options, path);
-  return read_biologic_mpr(bytes, options, times);
+  return read_biologic_mpr(FileInput{path, bytes}, options, times);
 }
 
 // The ImportError message, or nullopt when the bytes were read. Any other exception escapes and

@@ -1,6 +1,6 @@
 // Header recognition: roles and units for the spellings real cyclers write, SI scale factors,
 // candidate priority, and the --columns override with its errors.
-#include "import/columns.h"
+#include "import/common/columns.h"
 
 #include <string>
 #include <vector>

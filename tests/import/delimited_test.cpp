@@ -1,6 +1,6 @@
 // Delimited-text primitives: delimiter detection, quoted fields, locale-free numbers with
 // decimal comma, missing markers, exact seconds -> ns, elapsed-time and date-time text.
-#include "import/delimited.h"
+#include "import/common/delimited.h"
 
 #include <cmath>
 #include <string>
@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "import/date_text.h"
+#include "import/common/date_text.h"
 
 namespace opsync::import {
 namespace {

@@ -16,9 +16,9 @@
 
 #include "core/time_format.h"
 #include "import/import_types.h"
-#include "import/neware_nda.h"
-#include "import/neware_ndax.h"
-#include "import/time_context.h"
+#include "import/neware/neware_nda.h"
+#include "import/neware/neware_ndax.h"
+#include "import/common/time_context.h"
 #include "import_test_util.h"
 #include "support/fixtures.h"
 
@@ -34,14 +34,14 @@ std::string fixture_path(const std::string& name) { return opsync::test::fixture
 ImportResult read_nda_bytes(const std::string& bytes, const ImportOptions& options = {},
                             const std::string& path = "test.nda") {
   TimeContext times(options, path);
-  ImportResult r = read_neware_nda(bytes, options, times);
+  ImportResult r = read_neware_nda(FileInput{path, bytes}, options, times);
   settle_damage(r, options, path);  // as import_file(): damage is refused unless salvaging
   return r;
 }
 
 ImportResult read_ndax_path(const std::string& path, const ImportOptions& options = {}) {
   TimeContext times(options, path);
-  ImportResult r = read_neware_ndax(path, options, times);
+  ImportResult r = read_binary_file(read_neware_ndax, path, options, times);
   settle_damage(r, options, path);
   return r;
 }

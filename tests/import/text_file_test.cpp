@@ -1,5 +1,5 @@
 // Encoding detection and line splitting of import files.
-#include "import/text_file.h"
+#include "import/common/text_file.h"
 
 #include <string>
 

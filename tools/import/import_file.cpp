@@ -1,20 +1,17 @@
 // import_file(): detects the format from the content (never the file name): the binary formats
-// by their magic bytes first, then the text formats, and hands the file to the matching reader.
+// by their magic bytes first, then the text formats (the table in format.cpp), and hands the file to
+// the matching reader.
 #include <algorithm>
 #include <memory>
 #include <optional>
 
 #include <fmt/format.h>
 
-#include "import/arbin_res.h"
-#include "import/biologic_mpr.h"
+#include "import/common/mapped_file.h"
+#include "import/common/text_file.h"
+#include "import/common/time_context.h"
+#include "import/format.h"
 #include "import/import_types.h"
-#include "import/mapped_file.h"
-#include "import/neware_nda.h"
-#include "import/neware_ndax.h"
-#include "import/readers.h"
-#include "import/text_file.h"
-#include "import/time_context.h"
 
 namespace opsync::import {
 
@@ -22,6 +19,7 @@ namespace {
 
 ImportResult read_text(const std::string& path, std::shared_ptr<const MappedFile> map,
                        const ImportOptions& options, TimeContext& times) {
+  const std::string_view bytes = map->bytes();
   TextFile file = read_text_file(path, std::move(map));
   std::optional<Damage> cut;
   if (file.last_line_cut()) {
@@ -38,22 +36,10 @@ ImportResult read_text(const std::string& path, std::shared_ptr<const MappedFile
   }
 
   ImportResult result;
-  if (looks_like_biologic_mpt(file)) {
-    result = read_biologic_mpt(file, options, times);
-  } else if (looks_like_zilien_tsv(file)) {
-    result = read_zilien_tsv(file, options, times);
-  } else if (auto maccor = find_maccor_header(file)) {
-    result = read_maccor_text(file, *maccor, options, times);
-  } else {
-    const size_t header = find_header_line(file, options.kind);
-    if (options.kind != Kind::Strain && looks_like_opsync_csv(file, header)) {
-      result = read_opsync_csv(file, header, options, times);
-    } else if (options.kind == Kind::Strain) {
-      result = read_strain_csv(file, header, options, times);
-    } else if (options.kind == Kind::Ms) {
-      result = read_ms_csv(file, header, options, times);
-    } else {
-      result = read_generic_csv(file, header, options, times);
+  for (const TextFormat& format : text_formats()) {
+    if (const auto header = format.detect(file, options.kind)) {
+      result = format.read(FileInput{path, bytes, &file, *header}, options, times);
+      break;
     }
   }
   if (cut) {
@@ -109,18 +95,15 @@ ImportResult import_file(const std::string& path, const ImportOptions& options) 
   auto map = std::make_shared<const MappedFile>(path);
   const std::string_view bytes = map->bytes();
   const std::string_view head = bytes.substr(0, 64);
-  ImportResult result;
-  if (looks_like_biologic_mpr(head)) {
-    result = read_biologic_mpr(bytes, options, times);
-  } else if (looks_like_neware_nda(head)) {
-    result = read_neware_nda(bytes, options, times);
-  } else if (looks_like_neware_ndax(head)) {
-    result = read_neware_ndax(path, options, times);
-  } else if (looks_like_arbin_res(head)) {
-    result = read_arbin_res(path, options, times);
-  } else {
-    result = read_text(path, std::move(map), options, times);
+  const BinaryFormat* binary = nullptr;
+  for (const BinaryFormat& format : binary_formats()) {
+    if (format.detect(head)) {
+      binary = &format;
+      break;
+    }
   }
+  ImportResult result = binary ? binary->read(FileInput{path, bytes, nullptr, 0}, options, times)
+                               : read_text(path, std::move(map), options, times);
   settle_damage(result, options, path);
   return result;
 }
