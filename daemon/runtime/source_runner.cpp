@@ -21,8 +21,9 @@ const char* to_string(LinkState s) {
 }
 
 SourceRunner::SourceRunner(asio::io_context& io, const Clock& clock, SourceConfig config,
-                           std::unique_ptr<Driver> driver, SourceRecorder& recorder)
+                           std::unique_ptr<Driver> driver, SourceRecorder& recorder, TransportFactory make_link)
     : io_(io), clock_(clock), config_(std::move(config)), driver_(std::move(driver)), recorder_(recorder),
+      make_link_(std::move(make_link)),
       tick_timer_(io), reconnect_timer_(io), watchdog_timer_(io), backoff_s_(config_.reconnect_min_s) {}
 
 SourceRunner::~SourceRunner() {
@@ -52,7 +53,7 @@ std::string connect_failure_text(const SourceConfig& config, const ErrorCode& ec
 void SourceRunner::connect() {
   if (status_.state == LinkState::Stopped) return;
   status_.state = LinkState::Connecting;
-  transport_ = make_transport(io_, config_.address);
+  transport_ = make_link_(io_, config_.address);
   const uint64_t gen = ++generation_;
   transport_->async_connect([this, gen](const ErrorCode& ec) { on_connected(gen, ec); });
 }

@@ -32,7 +32,7 @@ struct RunnerStatus {
 class SourceRunner final : private DriverHost {
  public:
   SourceRunner(boost::asio::io_context& io, const Clock& clock, SourceConfig config, std::unique_ptr<Driver> driver,
-               SourceRecorder& recorder);
+               SourceRecorder& recorder, TransportFactory make_link = make_transport);
   ~SourceRunner() override;
 
   void start();
@@ -69,6 +69,7 @@ class SourceRunner final : private DriverHost {
   SourceConfig config_;
   std::unique_ptr<Driver> driver_;
   SourceRecorder& recorder_;
+  TransportFactory make_link_;
   std::unique_ptr<Transport> transport_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer reconnect_timer_;

@@ -17,8 +17,10 @@
 
 namespace opsync::daemon {
 
-Station::Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory)
-    : io_(io), config_(std::move(config)), clock_(clock), factory_(std::move(factory)), status_timer_(io) {}
+Station::Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory,
+                 TransportFactory make_link)
+    : io_(io), config_(std::move(config)), clock_(clock), factory_(std::move(factory)), make_link_(std::move(make_link)),
+      status_timer_(io) {}
 
 Station::~Station() = default;
 
@@ -118,7 +120,8 @@ void Station::start_locked() {
     std::vector<store::ChannelId> ids;
     for (const ChannelSpec& c : d.channels()) ids.push_back(writer_->open_channel(store::Channel{0, src, c.name, c.unit, c.quantity}));
     recorders_.push_back(std::make_unique<SourceRecorder>(*writer_, session_id_, src, sc.name, d.channels(), ids, true));
-    runners_.push_back(std::make_unique<SourceRunner>(io_, clock_, sc, std::move(drivers[i]), *recorders_.back()));
+    runners_.push_back(
+        std::make_unique<SourceRunner>(io_, clock_, sc, std::move(drivers[i]), *recorders_.back(), make_link_));
     if (auto it = last_data_ns.find(sc.name); it != last_data_ns.end()) {
       runners_.back()->resume_after(it->second, "opsyncd was not running: its previous run ended without a stop");
     }

@@ -27,7 +27,8 @@ using DriverFactory = std::function<std::unique_ptr<Driver>(const SourceConfig&)
 
 class Station {
  public:
-  Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory);
+  Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory,
+          TransportFactory make_link = make_transport);
   ~Station();
 
   // In this order, so that a refused start creates nothing: checks that the store's file and
@@ -65,6 +66,7 @@ class Station {
   StationConfig config_;
   const Clock& clock_;
   DriverFactory factory_;
+  TransportFactory make_link_;
   // Declared before the writer, so that it is released after the writer's last commit.
   std::unique_ptr<InstanceLock> lock_;
   std::unique_ptr<store::StoreWriter> writer_;

@@ -30,4 +30,8 @@ class Transport {
 
 std::unique_ptr<Transport> make_transport(boost::asio::io_context& io, const Address& address);
 
+// How a runner makes a link for each connect: make_transport in the daemon, a scripted link in
+// the runner's unit tests.
+using TransportFactory = std::function<std::unique_ptr<Transport>(boost::asio::io_context&, const Address&)>;
+
 }  // namespace opsync::daemon
