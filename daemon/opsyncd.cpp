@@ -17,12 +17,12 @@
 
 namespace {
 
-std::unique_ptr<opsync::Clock> make_clock(const opsync::daemon::StationConfig& c) {
+std::unique_ptr<opsync::clock::Clock> make_clock(const opsync::runtime::StationConfig& c) {
   if (c.clock_mode == "sim") {
-    return std::make_unique<opsync::SimClock>(
-        opsync::daemon::read_sim_clock_file(c.sim_clock_file, std::chrono::milliseconds(10000)));
+    return std::make_unique<opsync::clock::SimClock>(
+        opsync::runtime::read_sim_clock_file(c.sim_clock_file, std::chrono::milliseconds(10000)));
   }
-  return std::make_unique<opsync::RealClock>();
+  return std::make_unique<opsync::clock::RealClock>();
 }
 
 }  // namespace
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   app.add_flag_callback(
       "--drivers",
       [] {
-        for (const opsync::daemon::DriverSpec* d : opsync::daemon::driver_table()) {
+        for (const opsync::drivers::DriverSpec* d : opsync::drivers::driver_table()) {
           fmt::print("# {}: {}\n{}\n", d->name, d->summary, d->station_example);
         }
         throw CLI::Success();
@@ -52,9 +52,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "opsyncd " OPSYNC_VERSION);
   CLI11_PARSE(app, argc, argv);
 
-  opsync::daemon::StationConfig config;
+  opsync::runtime::StationConfig config;
   try {
-    config = opsync::daemon::load_station_config(config_path);
+    config = opsync::runtime::load_station_config(config_path);
   } catch (const std::exception& e) {
     fmt::print(stderr, "opsyncd: configuration error: {}\n", e.what());
     return 2;
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     // Installed before the start, so that a signal during it is a clean stop right after it
     // (tools find the daemon as soon as start() publishes <db>.opsyncd).
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    opsync::daemon::Station station(io, config, *clock, opsync::daemon::make_driver);
+    opsync::runtime::Station station(io, config, *clock, opsync::runtime::make_driver);
     station.start();
     fmt::print(stderr, "opsyncd: recording session '{}' into {} ({} sources, clock {}{})\n", config.session,
                config.db_path, config.sources.size(), config.clock_mode,
@@ -93,10 +93,10 @@ int main(int argc, char** argv) {
     }
     io.run();
     fmt::print(stderr, "opsyncd: session '{}' closed\n", config.session);
-  } catch (const opsync::daemon::ConfigError& e) {
+  } catch (const opsync::ConfigError& e) {
     fmt::print(stderr, "opsyncd: configuration error: {}\n", e.what());
     return 2;
-  } catch (const opsync::daemon::AlreadyRunning& e) {
+  } catch (const opsync::runtime::AlreadyRunning& e) {
     fmt::print(stderr, "opsyncd: {}\n", e.what());
     return 3;
   } catch (const std::exception& e) {

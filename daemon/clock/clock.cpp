@@ -4,7 +4,7 @@
 #include <cmath>
 #include <ctime>
 
-namespace opsync {
+namespace opsync::clock {
 
 namespace {
 int64_t read(clockid_t id) {
@@ -36,4 +36,4 @@ int64_t SimClock::to_monotonic_duration_ns(int64_t ref_ns) const {
   return std::llround(static_cast<double>(ref_ns) / speed_);
 }
 
-}  // namespace opsync
+}  // namespace opsync::clock

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-namespace opsync {
+namespace opsync::clock {
 
 class Clock {
  public:
@@ -62,4 +62,4 @@ class SimClock final : public Clock {
   double speed_;
 };
 
-}  // namespace opsync
+}  // namespace opsync::clock

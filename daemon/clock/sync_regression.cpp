@@ -270,8 +270,8 @@ int64_t SyncRegression::to_ref_ns(int64_t t_src) const {
 // The source's frequency error: a source running fast has fewer reference ns per unit.
 double SyncRegression::drift_ppm() const { return (opt_.nominal_ns_per_unit / slope_ - 1.0) * 1e6; }
 
-store::ClockModel SyncRegression::model(int64_t fitted_at_ns) const {
-  store::ClockModel m;
+records::ClockModel SyncRegression::model(int64_t fitted_at_ns) const {
+  records::ClockModel m;
   m.method = "regression";
   m.rate = slope_;
   // t_ref = offset + rate * t_src, with the intercept moved from x0 to t_src = 0 in integers

@@ -52,7 +52,7 @@ class SyncRegression {
   // Reference ns of a source time. Requires valid().
   int64_t to_ref_ns(int64_t t_src) const;
   // The model as stored: t_ref = offset_ns + rate * t_src, with residuals and uncertainty.
-  store::ClockModel model(int64_t fitted_at_ns) const;
+  records::ClockModel model(int64_t fitted_at_ns) const;
   double drift_ppm() const;  // source frequency error vs nominal, ppm (+ = source runs fast)
   double residual_rms_ns() const { return rms_ns_; }
   double residual_max_ns() const { return max_ns_; }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace opsync::daemon {
+namespace opsync {
 
 struct ConfigProblem {
   std::string key;      // the station.toml key, "" for the table as a whole
@@ -15,4 +15,4 @@ struct ConfigProblem {
 
 using ConfigProblems = std::vector<ConfigProblem>;
 
-}  // namespace opsync::daemon
+}  // namespace opsync

@@ -5,7 +5,7 @@
 #include <limits>
 #include <fmt/format.h>
 
-namespace opsync::daemon {
+namespace opsync {
 
 ConfigTable::ConfigTable(const toml::table& table, std::string path, std::string file)
     : table_(&table), path_(std::move(path)), file_(std::move(file)) {}
@@ -125,4 +125,4 @@ void ConfigTable::finish() const {
   }
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync

@@ -15,7 +15,7 @@
 
 #include "core/config_problem.h"
 
-namespace opsync::daemon {
+namespace opsync {
 
 class ConfigError : public std::runtime_error {
  public:
@@ -67,4 +67,4 @@ class ConfigTable {
   std::set<std::string> used_;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync

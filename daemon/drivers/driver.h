@@ -15,7 +15,7 @@
 
 #include "records/records.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 inline constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
 
@@ -38,8 +38,8 @@ class DriverHost {
   virtual void sample(size_t channel_index, int64_t t_ns, double value) = 0;
   // kind: step_change, cycle_change, status, filament_error, crc_error, malformed, timeout, ...
   virtual void event(int64_t t_ns, std::string_view kind, std::string detail) = 0;
-  virtual void scan(const store::Scan& scan) = 0;  // session_id/source_id are filled by the runner
-  virtual void clock_model(const store::ClockModel& model) = 0;
+  virtual void scan(const records::Scan& scan) = 0;  // session_id/source_id are filled by the runner
+  virtual void clock_model(const records::ClockModel& model) = 0;
   // The link is unusable (e.g. replies stopped, login refused): close and reconnect with backoff.
   virtual void request_reconnect(std::string reason) = 0;
 };
@@ -80,4 +80,4 @@ class Driver {
   virtual const DriverCounters& counters() const = 0;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

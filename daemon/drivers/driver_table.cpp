@@ -2,15 +2,19 @@
 // in its driver's folder as `const DriverSpec <name>_driver_spec`.
 #include "drivers/driver_table.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
-#define OPSYNC_DRIVER_ROW(name) extern const DriverSpec name##_driver_spec;
+// Each row lives in its driver's namespace (opsync::drivers::<name>).
+#define OPSYNC_DRIVER_ROW(name) \
+  namespace name {              \
+  extern const DriverSpec name##_driver_spec; \
+  }
 #include "drivers/driver_rows.inc"
 #undef OPSYNC_DRIVER_ROW
 
 const std::vector<const DriverSpec*>& driver_table() {
   static const std::vector<const DriverSpec*> table = {
-#define OPSYNC_DRIVER_ROW(name) &name##_driver_spec,
+#define OPSYNC_DRIVER_ROW(name) &name::name##_driver_spec,
 #include "drivers/driver_rows.inc"
 #undef OPSYNC_DRIVER_ROW
   };
@@ -33,4 +37,4 @@ std::string driver_names() {
   return names;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

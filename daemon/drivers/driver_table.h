@@ -14,7 +14,7 @@
 #include "drivers/serve_dialect.h"
 #include "drivers/sim_instrument.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 struct DriverSpec {
   std::string_view name;     // the [[source]] key `driver`
@@ -41,4 +41,4 @@ const DriverSpec* find_driver(std::string_view name);
 // "macnet, rga, bridge": for messages that list what is known.
 std::string driver_names();
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

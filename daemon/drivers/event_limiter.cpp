@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 namespace {
 constexpr int64_t kWindowNs = 1'000'000'000;
 }  // namespace
@@ -62,4 +62,4 @@ uint64_t EventLimiter::unreported() const {
   return n;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

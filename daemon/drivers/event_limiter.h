@@ -14,7 +14,7 @@
 
 #include "drivers/driver.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 class EventLimiter {
  public:
@@ -42,4 +42,4 @@ class EventLimiter {
   std::map<std::string, Window, std::less<>> windows_;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

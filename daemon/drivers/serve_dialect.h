@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 class ServeDialect {
  public:
@@ -41,4 +41,4 @@ class ServeDialect {
   virtual std::string patch(const std::string& message) const { return message; }
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 inline constexpr size_t kMaxServeRequestBytes = 64 * 1024;  // a runaway partial request is dropped
 inline constexpr size_t kMaxServeRemembered = 512;  // rewrites kept (far more than requests in flight)
@@ -40,4 +40,4 @@ class TerminatedFramer {
   std::string buf_;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

@@ -12,7 +12,7 @@
 
 #include "drivers/driver.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 class SimDevice {
  public:
@@ -29,4 +29,4 @@ class SimDevice {
   virtual bool inject(std::string_view fault) { (void)fault; return false; }
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

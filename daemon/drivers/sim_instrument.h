@@ -15,7 +15,7 @@
 #include "drivers/sim_device.h"
 #include "drivers/sim_world.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 // A number `opsync sim` takes as --<key with '-' for '_'>, e.g. bridge_jitter_us.
 struct SimKnob {
@@ -56,4 +56,4 @@ struct SimInstrument {
   std::function<void(const std::string& dir)> write_truth;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace opsync::daemon {
+namespace opsync::drivers {
 
 // What a cycler channel is doing at a given time.
 struct CellState {
@@ -41,4 +41,4 @@ class SimWorld {
   virtual double transport_delay_s() const = 0;  // cell to spectrometer
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers

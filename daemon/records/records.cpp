@@ -1,7 +1,7 @@
 // Names of the record enums, as the store's text columns and the capture log spell them.
 #include "records/records.h"
 
-namespace opsync::store {
+namespace opsync::records {
 
 std::string_view capture_kind_name(CaptureKind kind) {
   switch (kind) {
@@ -12,4 +12,4 @@ std::string_view capture_kind_name(CaptureKind kind) {
   return "in";
 }
 
-}  // namespace opsync::store
+}  // namespace opsync::records

@@ -4,7 +4,7 @@
 //
 // proto/record.proto is their interchange form (`opsync info --json`, export, a future bus): it
 // follows from these types field by field (store/proto_convert.h maps them), and
-// tests/records/record_model_test.cpp fails when a field is added to one and not the other.
+// tests/daemon/records/record_model_test.cpp fails when a field is added to one and not the other.
 // The namespace is still opsync::store (the record types began as the store's rows).
 #pragma once
 
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace opsync::store {
+namespace opsync::records {
 
 using SessionId = int64_t;
 using SourceId = int64_t;
@@ -114,4 +114,4 @@ struct ImportRecord {
   int64_t imported_ns = 0;
 };
 
-}  // namespace opsync::store
+}  // namespace opsync::records

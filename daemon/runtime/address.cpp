@@ -5,7 +5,7 @@
 #include <charconv>
 #include <fmt/format.h>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 namespace {
 
 template <class T>
@@ -115,4 +115,4 @@ std::string to_string(const Address& a) {
   return fmt::format("serial://{}?baud={}&rtscts={}&stopbits={}", s.device, s.baud, s.rtscts ? 1 : 0, s.stop_bits);
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -10,7 +10,7 @@
 #include <string>
 #include <variant>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 struct TcpAddress {
   std::string host;
@@ -39,4 +39,4 @@ std::string to_string(const Address& a);
 // "HOST:PORT" or "[V6]:PORT"; sets `error` (without the text itself) when it is not one.
 std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string& error);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <sys/ioctl.h>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 bool set_custom_baud(int fd, unsigned baud, std::string& error) {
   struct termios2 tio {};
@@ -25,4 +25,4 @@ bool set_custom_baud(int fd, unsigned baud, std::string& error) {
   return true;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -4,9 +4,9 @@
 
 #include <string>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 // Sets input and output speed of the open serial fd to `baud`. False with `error` on failure.
 bool set_custom_baud(int fd, unsigned baud, std::string& error);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -5,13 +5,13 @@
 
 #include "drivers/driver_table.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
-std::unique_ptr<Driver> make_driver(const SourceConfig& source) {
+std::unique_ptr<drivers::Driver> make_driver(const SourceConfig& source) {
   ConfigTable t = *source.options;  // a copy: the factory may be called again (tests)
-  const DriverSpec* spec = find_driver(source.driver);
-  if (!spec) t.fail("driver", fmt::format("'{}' is not a driver (known: {})", source.driver, driver_names()));
+  const drivers::DriverSpec* spec = drivers::find_driver(source.driver);
+  if (!spec) t.fail("driver", fmt::format("'{}' is not a driver (known: {})", source.driver, drivers::driver_names()));
   return spec->make_driver(t);
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -7,8 +7,8 @@
 #include "drivers/driver.h"
 #include "runtime/station_config.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
-std::unique_ptr<Driver> make_driver(const SourceConfig& source);
+std::unique_ptr<drivers::Driver> make_driver(const SourceConfig& source);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 namespace {
 
 std::string read_all(int fd) {
@@ -112,4 +112,4 @@ void InstanceLock::abandon() {
   fd_ = -1;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 // Another daemon holds the lock; what() names it (pid, session, address).
 class AlreadyRunning : public std::runtime_error {
@@ -48,4 +48,4 @@ class InstanceLock {
   nlohmann::json previous_;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

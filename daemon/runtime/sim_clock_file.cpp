@@ -8,9 +8,9 @@
 #include <stdexcept>
 #include <thread>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
-void write_sim_clock_file(const std::string& path, const SimClock& clock) {
+void write_sim_clock_file(const std::string& path, const clock::SimClock& clock) {
   const nlohmann::json j = {{"epoch_ns", clock.epoch_ns()},
                             {"anchor_monotonic_ns", clock.anchor_monotonic_ns()},
                             {"speed", clock.speed()}};
@@ -23,7 +23,7 @@ void write_sim_clock_file(const std::string& path, const SimClock& clock) {
   std::filesystem::rename(tmp, path);
 }
 
-SimClock read_sim_clock_file(const std::string& path, std::chrono::milliseconds wait) {
+clock::SimClock read_sim_clock_file(const std::string& path, std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   while (!std::filesystem::exists(path) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -36,11 +36,11 @@ SimClock read_sim_clock_file(const std::string& path, std::chrono::milliseconds 
   }
   try {
     const auto j = nlohmann::json::parse(in);
-    return SimClock(j.at("epoch_ns").get<int64_t>(), j.at("anchor_monotonic_ns").get<int64_t>(),
+    return clock::SimClock(j.at("epoch_ns").get<int64_t>(), j.at("anchor_monotonic_ns").get<int64_t>(),
                     j.at("speed").get<double>());
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("{}: not a simulation clock file: {}", path, e.what()));
   }
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -8,10 +8,10 @@
 
 #include "clock/clock.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
-void write_sim_clock_file(const std::string& path, const SimClock& clock);
+void write_sim_clock_file(const std::string& path, const clock::SimClock& clock);
 // Waits up to `wait` for the file to appear (the simulator may start a moment later).
-SimClock read_sim_clock_file(const std::string& path, std::chrono::milliseconds wait);
+clock::SimClock read_sim_clock_file(const std::string& path, std::chrono::milliseconds wait);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -11,7 +11,7 @@
 #include "drivers/driver.h"
 #include "store/writer.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 struct ChannelStatus {
   std::string name;
@@ -23,37 +23,37 @@ struct ChannelStatus {
 
 class SourceRecorder {
  public:
-  SourceRecorder(store::StoreWriter& writer, store::SessionId session, store::SourceId source, std::string name,
-                 const std::vector<ChannelSpec>& specs, std::vector<store::ChannelId> channel_ids, bool capture);
+  SourceRecorder(store::StoreWriter& writer, records::SessionId session, records::SourceId source, std::string name,
+                 const std::vector<drivers::ChannelSpec>& specs, std::vector<records::ChannelId> channel_ids, bool capture);
 
   void sample(size_t channel_index, int64_t t_ns, double value);
   void event(int64_t t_ns, std::string_view kind, std::string detail);
-  void scan(store::Scan scan);
-  void clock_model(const store::ClockModel& model);
+  void scan(records::Scan scan);
+  void clock_model(const records::ClockModel& model);
   // Raw bytes in or out (empty ones are not recorded).
-  void capture(int64_t t_ns, store::CaptureKind kind, std::span<const uint8_t> bytes);
+  void capture(int64_t t_ns, records::CaptureKind kind, std::span<const uint8_t> bytes);
   // The driver's on_tick() ran at t_ns and sent nothing (docs/replay.md: why this is kept).
   void tick(int64_t t_ns);
 
   const std::string& name() const { return name_; }
-  store::SourceId source_id() const { return source_; }
+  records::SourceId source_id() const { return source_; }
   const std::vector<ChannelStatus>& channels() const { return channels_; }
   uint64_t events() const { return events_; }
   uint64_t scans() const { return scans_; }
   uint64_t samples() const { return samples_; }
-  const store::ClockModel* last_clock_model() const { return has_clock_ ? &clock_ : nullptr; }
+  const records::ClockModel* last_clock_model() const { return has_clock_ ? &clock_ : nullptr; }
 
  private:
   store::StoreWriter& writer_;
-  store::SessionId session_;
-  store::SourceId source_;
+  records::SessionId session_;
+  records::SourceId source_;
   std::string name_;
-  std::vector<store::ChannelId> ids_;
+  std::vector<records::ChannelId> ids_;
   std::vector<ChannelStatus> channels_;
   bool capture_;
   uint64_t events_ = 0, scans_ = 0, samples_ = 0;
-  store::ClockModel clock_;
+  records::ClockModel clock_;
   bool has_clock_ = false;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

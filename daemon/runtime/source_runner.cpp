@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 namespace asio = boost::asio;
 
@@ -20,8 +20,8 @@ const char* to_string(LinkState s) {
   return "?";
 }
 
-SourceRunner::SourceRunner(asio::io_context& io, const Clock& clock, SourceConfig config,
-                           std::unique_ptr<Driver> driver, SourceRecorder& recorder, TransportFactory make_link)
+SourceRunner::SourceRunner(asio::io_context& io, const clock::Clock& clock, SourceConfig config,
+                           std::unique_ptr<drivers::Driver> driver, SourceRecorder& recorder, TransportFactory make_link)
     : io_(io), clock_(clock), config_(std::move(config)), driver_(std::move(driver)), recorder_(recorder),
       make_link_(std::move(make_link)),
       tick_timer_(io), reconnect_timer_(io), watchdog_timer_(io), backoff_s_(config_.reconnect_min_s) {}
@@ -80,7 +80,7 @@ void SourceRunner::on_connected(uint64_t gen, const ErrorCode& ec) {
   status_.state = LinkState::Connected;
   last_connect_failed_ = false;
   ++status_.connects;
-  connected_at_mono_ns_ = monotonic_now_ns();
+  connected_at_mono_ns_ = clock::monotonic_now_ns();
   last_rx_mono_ns_ = connected_at_mono_ns_;
   recorder_.event(now, "connected", config_.address_text);
   if (auto w = transport_->warning(); !w.empty()) recorder_.event(now, "link_warning", w);
@@ -96,7 +96,7 @@ void SourceRunner::on_connected(uint64_t gen, const ErrorCode& ec) {
       watchdog_timer_.expires_after(std::chrono::milliseconds(200));
       watchdog_timer_.async_wait([this, gen, check](const ErrorCode& e) {
         if (e || gen != generation_ || status_.state != LinkState::Connected) return;
-        if (static_cast<double>(monotonic_now_ns() - last_rx_mono_ns_) > config_.read_timeout_s * 1e9) {
+        if (static_cast<double>(clock::monotonic_now_ns() - last_rx_mono_ns_) > config_.read_timeout_s * 1e9) {
           drop_link(fmt::format("no data for {:.1f} s", config_.read_timeout_s));
           return;
         }
@@ -115,9 +115,9 @@ void SourceRunner::read_loop(uint64_t gen) {
       return;
     }
     const int64_t now = clock_.now_ns();
-    last_rx_mono_ns_ = monotonic_now_ns();
+    last_rx_mono_ns_ = clock::monotonic_now_ns();
     const std::span<const uint8_t> bytes(read_buf_.data(), n);
-    recorder_.capture(now, store::CaptureKind::kIn, bytes);
+    recorder_.capture(now, records::CaptureKind::kIn, bytes);
     if (awaiting_first_data_) {
       awaiting_first_data_ = false;
       const int64_t gap_from = status_.last_data_t_ns ? status_.last_data_t_ns : disconnected_at_t_ns_;
@@ -136,7 +136,7 @@ void SourceRunner::read_loop(uint64_t gen) {
 
 void SourceRunner::schedule_tick(uint64_t gen) {
   const int64_t deadline = driver_->next_deadline_ns();
-  if (deadline == kNoDeadline) {
+  if (deadline == drivers::kNoDeadline) {
     tick_timer_.cancel();
     return;
   }
@@ -167,7 +167,7 @@ void SourceRunner::send(std::span<const uint8_t> bytes) {
   // capture carries the time of the driver call that sent it, so a replay can re-create it.
   write_queue_.push_back(std::make_shared<const std::vector<uint8_t>>(bytes.begin(), bytes.end()));
   if (!writing_) write_next(generation_);
-  recorder_.capture(call_t_ns_, store::CaptureKind::kOut, bytes);
+  recorder_.capture(call_t_ns_, records::CaptureKind::kOut, bytes);
 }
 
 void SourceRunner::write_next(uint64_t gen) {
@@ -199,8 +199,8 @@ void SourceRunner::sample(size_t channel_index, int64_t t_ns, double value) { re
 void SourceRunner::event(int64_t t_ns, std::string_view kind, std::string detail) {
   recorder_.event(t_ns, kind, std::move(detail));
 }
-void SourceRunner::scan(const store::Scan& s) { recorder_.scan(s); }
-void SourceRunner::clock_model(const store::ClockModel& model) { recorder_.clock_model(model); }
+void SourceRunner::scan(const records::Scan& s) { recorder_.scan(s); }
+void SourceRunner::clock_model(const records::ClockModel& model) { recorder_.clock_model(model); }
 
 void SourceRunner::request_reconnect(std::string reason) {
   // Called from inside a driver callback: stop feeding this link right away (new generation),
@@ -230,7 +230,7 @@ void SourceRunner::drop_link(const std::string& reason) {
   call_t_ns_ = now;
   driver_->on_disconnect(*this, now);
   // A link that held for a while starts the backoff afresh.
-  if (monotonic_now_ns() - connected_at_mono_ns_ > 5'000'000'000) backoff_s_ = config_.reconnect_min_s;
+  if (clock::monotonic_now_ns() - connected_at_mono_ns_ > 5'000'000'000) backoff_s_ = config_.reconnect_min_s;
   schedule_reconnect();
 }
 
@@ -274,4 +274,4 @@ void SourceRunner::stop(std::chrono::milliseconds grace, std::function<void()> d
   });
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

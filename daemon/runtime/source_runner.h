@@ -16,7 +16,7 @@
 #include "runtime/station_config.h"
 #include "runtime/transport.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 enum class LinkState { Connecting, Connected, Backoff, Stopped };
 const char* to_string(LinkState s);
@@ -29,9 +29,9 @@ struct RunnerStatus {
   std::string last_error;
 };
 
-class SourceRunner final : private DriverHost {
+class SourceRunner final : private drivers::DriverHost {
  public:
-  SourceRunner(boost::asio::io_context& io, const Clock& clock, SourceConfig config, std::unique_ptr<Driver> driver,
+  SourceRunner(boost::asio::io_context& io, const clock::Clock& clock, SourceConfig config, std::unique_ptr<drivers::Driver> driver,
                SourceRecorder& recorder, TransportFactory make_link = make_transport);
   ~SourceRunner() override;
 
@@ -43,7 +43,7 @@ class SourceRunner final : private DriverHost {
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
 
   const RunnerStatus& status() const { return status_; }
-  const Driver& driver() const { return *driver_; }
+  const drivers::Driver& driver() const { return *driver_; }
   const SourceRecorder& recorder() const { return recorder_; }
   const SourceConfig& config() const { return config_; }
 
@@ -52,8 +52,8 @@ class SourceRunner final : private DriverHost {
   void send(std::span<const uint8_t> bytes) override;
   void sample(size_t channel_index, int64_t t_ns, double value) override;
   void event(int64_t t_ns, std::string_view kind, std::string detail) override;
-  void scan(const store::Scan& scan) override;
-  void clock_model(const store::ClockModel& model) override;
+  void scan(const records::Scan& scan) override;
+  void clock_model(const records::ClockModel& model) override;
   void request_reconnect(std::string reason) override;
 
   void connect();
@@ -65,9 +65,9 @@ class SourceRunner final : private DriverHost {
   void schedule_reconnect();
 
   boost::asio::io_context& io_;
-  const Clock& clock_;
+  const clock::Clock& clock_;
   SourceConfig config_;
-  std::unique_ptr<Driver> driver_;
+  std::unique_ptr<drivers::Driver> driver_;
   SourceRecorder& recorder_;
   TransportFactory make_link_;
   std::unique_ptr<Transport> transport_;
@@ -94,4 +94,4 @@ class SourceRunner final : private DriverHost {
   std::function<void()> stop_done_;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -15,9 +15,9 @@
 #include "runtime/utf8_text.h"
 #include "store/reader.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
-Station::Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory,
+Station::Station(boost::asio::io_context& io, StationConfig config, const clock::Clock& clock, DriverFactory factory,
                  TransportFactory make_link)
     : io_(io), config_(std::move(config)), clock_(clock), factory_(std::move(factory)), make_link_(std::move(make_link)),
       status_timer_(io) {}
@@ -66,7 +66,7 @@ void Station::start_locked() {
     }
   }
   // Build every driver first: a bad driver key stops the start before anything is written.
-  std::vector<std::unique_ptr<Driver>> drivers;
+  std::vector<std::unique_ptr<drivers::Driver>> drivers;
   for (const SourceConfig& sc : config_.sources) drivers.push_back(factory_(sc));
 
   // The status port is bound before the store is touched: a port in use is a configuration
@@ -92,33 +92,33 @@ void Station::start_locked() {
   started_ns_ = clock_.now_ns();
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  session_id_ = writer_->open_session(store::Session{0, config_.session, started_ns_, 0, host, config_.note});
+  session_id_ = writer_->open_session(records::Session{0, config_.session, started_ns_, 0, host, config_.note});
   if (resuming) {
     // At the last thing the previous run recorded: the latest moment it is known to have lived.
     const int64_t t = last_record_ns.value_or(started_ns_);
     const auto& prev = lock_->previous();
     const std::string who = prev.is_object() ? fmt::format("opsyncd pid {}", prev.value("pid", 0)) : "opsyncd";
-    writer_->push(store::Event{
+    writer_->push(records::Event{
         session_id_, 0, t, "unclean_stop",
         fmt::format("the previous run ({}) ended without a stop (killed, crashed or lost power); its last record is "
                     "at {}, {:.3f} s before this run resumed the session",
                     who, format_iso_utc(t, 3), static_cast<double>(started_ns_ - t) / 1e9)});
   }
-  writer_->push(store::Event{session_id_, 0, started_ns_, "daemon_start",
+  writer_->push(records::Event{session_id_, 0, started_ns_, "daemon_start",
                              fmt::format("opsyncd, config {}, clock {}{}", config_.file, config_.clock_mode,
                                          resuming ? ", resuming the session after an unclean stop" : "")});
   // The configuration in force from here on, verbatim: `opsync replay` builds the same drivers
   // from it (docs/replay.md). Written at every start, so a resumed session keeps each version.
-  writer_->push(store::Event{session_id_, 0, started_ns_, "station_config", config_.text});
+  writer_->push(records::Event{session_id_, 0, started_ns_, "station_config", config_.text});
 
   for (size_t i = 0; i < config_.sources.size(); ++i) {
     const SourceConfig& sc = config_.sources[i];
-    Driver& d = *drivers[i];
-    const store::SourceId src =
-        writer_->open_source(store::Source{0, session_id_, sc.name, std::string(d.kind()), sc.address_text, "",
+    drivers::Driver& d = *drivers[i];
+    const records::SourceId src =
+        writer_->open_source(records::Source{0, session_id_, sc.name, std::string(d.kind()), sc.address_text, "",
                                            sc.transport_delay_s});
-    std::vector<store::ChannelId> ids;
-    for (const ChannelSpec& c : d.channels()) ids.push_back(writer_->open_channel(store::Channel{0, src, c.name, c.unit, c.quantity}));
+    std::vector<records::ChannelId> ids;
+    for (const drivers::ChannelSpec& c : d.channels()) ids.push_back(writer_->open_channel(records::Channel{0, src, c.name, c.unit, c.quantity}));
     recorders_.push_back(std::make_unique<SourceRecorder>(*writer_, session_id_, src, sc.name, d.channels(), ids, true));
     runners_.push_back(
         std::make_unique<SourceRunner>(io_, clock_, sc, std::move(drivers[i]), *recorders_.back(), make_link_));
@@ -157,7 +157,7 @@ std::string Station::mark(std::string_view text) {
     note = fmt::format("{} byte sequence{} that {} not UTF-8 replaced by U+FFFD", clean.replaced,
                        clean.replaced == 1 ? "" : "s", clean.replaced == 1 ? "was" : "were");
   }
-  writer_->push(store::Event{session_id_, 0, clock_.now_ns(), "mark",
+  writer_->push(records::Event{session_id_, 0, clock_.now_ns(), "mark",
                              note.empty() ? clean.text : fmt::format("{} [opsyncd: {}]", clean.text, note)});
   return note;
 }
@@ -245,7 +245,7 @@ void Station::stop(std::function<void()> done) {
   auto remaining = std::make_shared<size_t>(runners_.size());
   auto finish = [this, done] {
     const int64_t now = clock_.now_ns();
-    writer_->push(store::Event{session_id_, 0, now, "daemon_stop", "clean shutdown"});
+    writer_->push(records::Event{session_id_, 0, now, "daemon_stop", "clean shutdown"});
     writer_->queue_end_session(session_id_, now);
     // Bounded: on a full disk the writer gives up after this and says what it could not write.
     const store::CloseReport r = writer_->close(std::chrono::seconds(5));
@@ -266,4 +266,4 @@ void Station::stop(std::function<void()> done) {
   }
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

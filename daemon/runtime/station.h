@@ -17,17 +17,17 @@
 #include "store/disk_space.h"
 #include "store/writer.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 class InstanceLock;
 class StatusHttpServer;
 
 // Builds the driver for a source from its config (reads and checks the driver's own keys).
-using DriverFactory = std::function<std::unique_ptr<Driver>(const SourceConfig&)>;
+using DriverFactory = std::function<std::unique_ptr<drivers::Driver>(const SourceConfig&)>;
 
 class Station {
  public:
-  Station(boost::asio::io_context& io, StationConfig config, const Clock& clock, DriverFactory factory,
+  Station(boost::asio::io_context& io, StationConfig config, const clock::Clock& clock, DriverFactory factory,
           TransportFactory make_link = make_transport);
   ~Station();
 
@@ -45,7 +45,7 @@ class Station {
   std::string mark(std::string_view text);
   nlohmann::json status_json() const;
   std::string status_line() const;
-  store::SessionId session_id() const { return session_id_; }
+  records::SessionId session_id() const { return session_id_; }
   const std::vector<std::unique_ptr<SourceRunner>>& runners() const { return runners_; }
   store::StoreWriter& writer() { return *writer_; }
 
@@ -64,13 +64,13 @@ class Station {
 
   boost::asio::io_context& io_;
   StationConfig config_;
-  const Clock& clock_;
+  const clock::Clock& clock_;
   DriverFactory factory_;
   TransportFactory make_link_;
   // Declared before the writer, so that it is released after the writer's last commit.
   std::unique_ptr<InstanceLock> lock_;
   std::unique_ptr<store::StoreWriter> writer_;
-  store::SessionId session_id_ = 0;
+  records::SessionId session_id_ = 0;
   int64_t started_ns_ = 0;
   std::vector<std::unique_ptr<SourceRecorder>> recorders_;
   std::vector<std::unique_ptr<SourceRunner>> runners_;
@@ -81,4 +81,4 @@ class Station {
   int64_t disk_full_since_ns_ = 0;  // reference time of the first failed commit of an episode
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

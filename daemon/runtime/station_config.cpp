@@ -9,7 +9,7 @@
 
 #include "drivers/driver_table.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 StationConfig parse_station_config(const std::string& text, const std::string& file_name) {
   StationConfig c;
@@ -78,8 +78,8 @@ StationConfig parse_station_config(const std::string& text, const std::string& f
     if (sc.name.empty()) s.fail("name", "must not be empty");
     if (!names.insert(sc.name).second) s.fail("name", fmt::format("'{}' is used by two sources", sc.name));
     sc.driver = s.require_str("driver");
-    if (!find_driver(sc.driver)) {
-      s.fail("driver", fmt::format("'{}' is not a driver (known: {})", sc.driver, driver_names()));
+    if (!drivers::find_driver(sc.driver)) {
+      s.fail("driver", fmt::format("'{}' is not a driver (known: {})", sc.driver, drivers::driver_names()));
     }
     sc.address_text = s.require_str("address");
     std::string err;
@@ -122,4 +122,4 @@ StationConfig load_station_config(const std::string& path) {
   return c;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

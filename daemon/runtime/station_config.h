@@ -9,7 +9,7 @@
 #include "runtime/address.h"
 #include "core/config_table.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 struct SourceConfig {
   std::string name;
@@ -51,4 +51,4 @@ struct StationConfig {
 StationConfig load_station_config(const std::string& path);
 StationConfig parse_station_config(const std::string& text, const std::string& file_name);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

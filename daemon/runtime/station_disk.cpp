@@ -7,7 +7,7 @@
 #include "core/time_format.h"
 #include "runtime/station.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 namespace {
 double mb(uint64_t bytes) { return static_cast<double>(bytes) / 1e6; }
 }  // namespace
@@ -23,12 +23,12 @@ void Station::check_disk_space() {
         fmt::format("{:.1f} MB free of {:.1f} MB on the disk of {} (warning under {:.1f} MB: 1 GiB or 10 % of the "
                     "disk); when it is full, records wait in memory until there is space again",
                     mb(d.free_bytes), mb(d.total_bytes), config_.db_path, mb(disk_watch_->threshold_bytes()));
-    writer_->push(store::Event{session_id_, 0, now, "disk_low", detail});
+    writer_->push(records::Event{session_id_, 0, now, "disk_low", detail});
     fmt::print(stderr, "\nopsyncd: disk low: {}\n", detail);
   } else {
     const std::string detail = fmt::format("{:.1f} MB free of {:.1f} MB on the disk of {}", mb(d.free_bytes),
                                            mb(d.total_bytes), config_.db_path);
-    writer_->push(store::Event{session_id_, 0, now, "disk_space_ok", detail});
+    writer_->push(records::Event{session_id_, 0, now, "disk_space_ok", detail});
     fmt::print(stderr, "\nopsyncd: disk space ok again: {}\n", detail);
   }
 }
@@ -50,7 +50,7 @@ void Station::on_disk_full(const store::DiskFullReport& r) {
       fmt::format("the disk of {} was full from {} to {} ({:.1f} s of wall time, {} failed commits); the records held "
                   "in memory meanwhile are being written, none was dropped",
                   config_.db_path, format_iso_utc(since_ns, 3), format_iso_utc(now, 3), lasted_s, r.failed_commits);
-  writer_->push(store::Event{session_id_, 0, since_ns, "disk_full", detail});
+  writer_->push(records::Event{session_id_, 0, since_ns, "disk_full", detail});
   fmt::print(stderr, "\nopsyncd: space again: {}\n", detail);
   disk_full_since_ns_ = 0;
 }
@@ -79,4 +79,4 @@ std::string Station::disk_flag() const {
   return "";
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -207,4 +207,4 @@ void StatusHttpServer::accept() {
   });
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

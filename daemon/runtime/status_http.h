@@ -18,7 +18,7 @@
 
 #include "runtime/address.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 struct StatusHttpHandlers {
   std::function<nlohmann::json()> status;
@@ -75,4 +75,4 @@ class StatusHttpServer {
   bool accept_failing_ = false;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 namespace {
 
 std::string explain(const std::string& what, int err) {
@@ -39,4 +39,4 @@ std::string store_not_writable_reason(const std::string& db_path) {
   return "";
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

@@ -5,10 +5,10 @@
 
 #include <string>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 // Empty when db_path can be created or written, with its folder (SQLite's -wal and -shm files
 // and the daemon's <db>.opsyncd live beside it); otherwise what is in the way, for the user.
 std::string store_not_writable_reason(const std::string& db_path);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

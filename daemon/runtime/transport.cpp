@@ -11,7 +11,7 @@
 
 #include "runtime/custom_baud.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 namespace {
 
 namespace asio = boost::asio;
@@ -117,4 +117,4 @@ std::unique_ptr<Transport> make_transport(asio::io_context& io, const Address& a
   return std::make_unique<SerialTransport>(io, std::get<SerialAddress>(address));
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

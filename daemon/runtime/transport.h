@@ -12,7 +12,7 @@
 
 #include "runtime/address.h"
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 using ErrorCode = boost::system::error_code;
 
@@ -34,4 +34,4 @@ std::unique_ptr<Transport> make_transport(boost::asio::io_context& io, const Add
 // the runner's unit tests.
 using TransportFactory = std::function<std::unique_ptr<Transport>(boost::asio::io_context&, const Address&)>;
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

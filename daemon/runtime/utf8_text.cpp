@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 namespace {
 
 size_t count_replacement_chars(std::string_view s) {
@@ -28,4 +28,4 @@ Utf8Text to_valid_utf8(std::string_view bytes) {
   return out;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

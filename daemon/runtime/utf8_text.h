@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace opsync::daemon {
+namespace opsync::runtime {
 
 struct Utf8Text {
   std::string text;     // valid UTF-8
@@ -15,4 +15,4 @@ struct Utf8Text {
 
 Utf8Text to_valid_utf8(std::string_view bytes);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::runtime

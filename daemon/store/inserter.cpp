@@ -29,10 +29,10 @@ Inserter::Inserter(Db& db)
                      "INSERT INTO imports (source_id, path, format, rows, assumptions, imported_ns) "
                      "VALUES (?, ?, ?, ?, ?, ?)") {}
 
-SessionId Inserter::open_session(const Session& s) {
+records::SessionId Inserter::open_session(const records::Session& s) {
   session_find_.bind(1, s.name);
   if (session_find_.step()) {
-    const SessionId id = session_find_.col_int(0);
+    const records::SessionId id = session_find_.col_int(0);
     session_find_.reset();
     session_extend_.bind(1, s.started_ns).bind(2, s.started_ns).bind(3, id).run();
     return id;
@@ -42,36 +42,36 @@ SessionId Inserter::open_session(const Session& s) {
   return sqlite3_last_insert_rowid(db_.handle());
 }
 
-std::optional<SessionId> Inserter::find_session(const std::string& name) {
+std::optional<records::SessionId> Inserter::find_session(const std::string& name) {
   session_find_.bind(1, name);
-  std::optional<SessionId> id;
+  std::optional<records::SessionId> id;
   if (session_find_.step()) id = session_find_.col_int(0);
   session_find_.reset();
   return id;
 }
 
-void Inserter::end_session(SessionId id, int64_t ended_ns) { session_end_.bind(1, ended_ns).bind(2, id).run(); }
+void Inserter::end_session(records::SessionId id, int64_t ended_ns) { session_end_.bind(1, ended_ns).bind(2, id).run(); }
 
-void Inserter::extend_session(SessionId id, int64_t first_ns, int64_t last_ns) {
+void Inserter::extend_session(records::SessionId id, int64_t first_ns, int64_t last_ns) {
   session_extend_.bind(1, first_ns).bind(2, last_ns).bind(3, id).run();
 }
 
-SourceId Inserter::add_source(const Source& s) {
+records::SourceId Inserter::add_source(const records::Source& s) {
   source_insert_.bind(1, s.session_id).bind(2, s.name).bind(3, s.kind).bind(4, s.address).bind(5, s.note).bind(6, s.transport_delay_s).run();
   return sqlite3_last_insert_rowid(db_.handle());
 }
 
-ChannelId Inserter::add_channel(const Channel& c) {
+records::ChannelId Inserter::add_channel(const records::Channel& c) {
   channel_insert_.bind(1, c.source_id).bind(2, c.name).bind(3, c.unit).bind(4, c.quantity).run();
-  const ChannelId id = sqlite3_last_insert_rowid(db_.handle());
+  const records::ChannelId id = sqlite3_last_insert_rowid(db_.handle());
   next_seq_[id] = 0;  // new channel: no samples yet, no need to ask the file
   return id;
 }
 
-SourceId Inserter::open_source(const Source& s) {
+records::SourceId Inserter::open_source(const records::Source& s) {
   source_find_.bind(1, s.session_id).bind(2, s.name);
   if (source_find_.step()) {
-    const SourceId id = source_find_.col_int(0);
+    const records::SourceId id = source_find_.col_int(0);
     source_find_.reset();
     return id;
   }
@@ -79,10 +79,10 @@ SourceId Inserter::open_source(const Source& s) {
   return add_source(s);
 }
 
-ChannelId Inserter::open_channel(const Channel& c) {
+records::ChannelId Inserter::open_channel(const records::Channel& c) {
   channel_find_.bind(1, c.source_id).bind(2, c.name);
   if (channel_find_.step()) {
-    const ChannelId id = channel_find_.col_int(0);
+    const records::ChannelId id = channel_find_.col_int(0);
     channel_find_.reset();
     return id;
   }
@@ -90,7 +90,7 @@ ChannelId Inserter::open_channel(const Channel& c) {
   return add_channel(c);
 }
 
-void Inserter::add_clock_model(SourceId source, const ClockModel& m) {
+void Inserter::add_clock_model(records::SourceId source, const records::ClockModel& m) {
   clock_insert_.bind(1, source)
       .bind(2, m.fitted_at_ns)
       .bind(3, m.method)
@@ -103,7 +103,7 @@ void Inserter::add_clock_model(SourceId source, const ClockModel& m) {
       .run();
 }
 
-int64_t Inserter::next_seq(ChannelId channel) {
+int64_t Inserter::next_seq(records::ChannelId channel) {
   auto it = next_seq_.find(channel);
   if (it == next_seq_.end()) {
     // A channel created by an earlier process (a resumed session): continue after its last seq.
@@ -116,8 +116,8 @@ int64_t Inserter::next_seq(ChannelId channel) {
   return it->second++;
 }
 
-void Inserter::add_samples(std::span<const Sample> samples) {
-  for (const Sample& s : samples) {
+void Inserter::add_samples(std::span<const records::Sample> samples) {
+  for (const records::Sample& s : samples) {
     sample_insert_.bind(1, s.channel_id).bind(2, s.t_ns).bind(3, next_seq(s.channel_id));
     // NaN is stored as NULL by SQLite; keep it visible as a missing value rather than a number.
     sample_insert_.bind(4, s.value);
@@ -125,7 +125,7 @@ void Inserter::add_samples(std::span<const Sample> samples) {
   }
 }
 
-void Inserter::add_event(const Event& e) {
+void Inserter::add_event(const records::Event& e) {
   event_insert_.bind(1, e.session_id);
   if (e.source_id != 0) {
     event_insert_.bind(2, e.source_id);
@@ -135,7 +135,7 @@ void Inserter::add_event(const Event& e) {
   event_insert_.bind(3, e.t_ns).bind(4, e.kind).bind(5, e.detail).run();
 }
 
-int64_t Inserter::add_scan(const Scan& s) {
+int64_t Inserter::add_scan(const records::Scan& s) {
   scan_insert_.bind(1, s.session_id);
   if (s.source_id != 0) {
     scan_insert_.bind(2, s.source_id);
@@ -144,11 +144,11 @@ int64_t Inserter::add_scan(const Scan& s) {
   }
   scan_insert_.bind(3, s.number).bind(4, s.start_ns).bind(5, s.end_ns).bind(6, s.label).run();
   const int64_t id = sqlite3_last_insert_rowid(db_.handle());
-  for (const ScanValue& v : s.values) scan_value_insert_.bind(1, id).bind(2, v.name).bind(3, v.unit).bind(4, v.value).run();
+  for (const records::ScanValue& v : s.values) scan_value_insert_.bind(1, id).bind(2, v.name).bind(3, v.unit).bind(4, v.value).run();
   return id;
 }
 
-void Inserter::add_capture(const Capture& c) {
+void Inserter::add_capture(const records::Capture& c) {
   capture_insert_.bind(1, c.source_id)
       .bind(2, c.t_ns)
       .bind(3, capture_kind_name(c.kind))
@@ -156,7 +156,7 @@ void Inserter::add_capture(const Capture& c) {
       .run();
 }
 
-void Inserter::add_import(const ImportRecord& r) {
+void Inserter::add_import(const records::ImportRecord& r) {
   import_insert_.bind(1, r.source_id)
       .bind(2, r.path)
       .bind(3, r.format)

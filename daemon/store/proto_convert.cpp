@@ -16,7 +16,7 @@ const std::unordered_map<std::string, record::ClockModel::Method>& method_map() 
 }
 }  // namespace
 
-record::ClockModel to_proto(const ClockModel& m) {
+record::ClockModel to_proto(const records::ClockModel& m) {
   record::ClockModel p;
   auto it = method_map().find(m.method);
   p.set_method(it == method_map().end() ? record::ClockModel::METHOD_UNSPECIFIED : it->second);
@@ -30,8 +30,8 @@ record::ClockModel to_proto(const ClockModel& m) {
   return p;
 }
 
-ClockModel from_proto(const record::ClockModel& p) {
-  ClockModel m;
+records::ClockModel from_proto(const record::ClockModel& p) {
+  records::ClockModel m;
   m.method = "unspecified";
   for (const auto& [name, value] : method_map()) {
     if (value == p.method()) m.method = name;
@@ -46,7 +46,7 @@ ClockModel from_proto(const record::ClockModel& p) {
   return m;
 }
 
-record::Source to_proto(const Source& s, const std::optional<ClockModel>& clock) {
+record::Source to_proto(const records::Source& s, const std::optional<records::ClockModel>& clock) {
   record::Source p;
   p.set_id(static_cast<uint32_t>(s.id));
   p.set_session_id(static_cast<uint32_t>(s.session_id));
@@ -59,7 +59,7 @@ record::Source to_proto(const Source& s, const std::optional<ClockModel>& clock)
   return p;
 }
 
-record::Channel to_proto(const Channel& c) {
+record::Channel to_proto(const records::Channel& c) {
   record::Channel p;
   p.set_id(static_cast<uint32_t>(c.id));
   p.set_source_id(static_cast<uint32_t>(c.source_id));
@@ -69,7 +69,7 @@ record::Channel to_proto(const Channel& c) {
   return p;
 }
 
-record::Sample to_proto(const Sample& s) {
+record::Sample to_proto(const records::Sample& s) {
   record::Sample p;
   p.set_channel_id(static_cast<uint32_t>(s.channel_id));
   p.set_t_ns(s.t_ns);
@@ -77,9 +77,9 @@ record::Sample to_proto(const Sample& s) {
   return p;
 }
 
-Sample from_proto(const record::Sample& p) { return Sample{p.channel_id(), p.t_ns(), p.value()}; }
+records::Sample from_proto(const record::Sample& p) { return records::Sample{p.channel_id(), p.t_ns(), p.value()}; }
 
-record::Event to_proto(const Event& e) {
+record::Event to_proto(const records::Event& e) {
   record::Event p;
   p.set_t_ns(e.t_ns);
   p.set_source_id(static_cast<uint32_t>(e.source_id));
@@ -88,11 +88,11 @@ record::Event to_proto(const Event& e) {
   return p;
 }
 
-Event from_proto(const record::Event& p, SessionId session) {
-  return Event{session, p.source_id(), p.t_ns(), p.kind(), p.detail()};
+records::Event from_proto(const record::Event& p, records::SessionId session) {
+  return records::Event{session, p.source_id(), p.t_ns(), p.kind(), p.detail()};
 }
 
-record::Scan to_proto(const Scan& s) {
+record::Scan to_proto(const records::Scan& s) {
   record::Scan p;
   p.set_id(static_cast<uint32_t>(s.id));
   p.set_source_id(static_cast<uint32_t>(s.source_id));
@@ -100,7 +100,7 @@ record::Scan to_proto(const Scan& s) {
   p.set_start_ns(s.start_ns);
   p.set_end_ns(s.end_ns);
   p.set_label(s.label);
-  for (const ScanValue& v : s.values) {
+  for (const records::ScanValue& v : s.values) {
     auto* pv = p.add_values();
     pv->set_name(v.name);
     pv->set_unit(v.unit);
@@ -109,8 +109,8 @@ record::Scan to_proto(const Scan& s) {
   return p;
 }
 
-Scan from_proto(const record::Scan& p, SessionId session) {
-  Scan s;
+records::Scan from_proto(const record::Scan& p, records::SessionId session) {
+  records::Scan s;
   s.id = p.id();
   s.session_id = session;
   s.source_id = p.source_id();
@@ -118,11 +118,11 @@ Scan from_proto(const record::Scan& p, SessionId session) {
   s.start_ns = p.start_ns();
   s.end_ns = p.end_ns();
   s.label = p.label();
-  for (const auto& v : p.values()) s.values.push_back(ScanValue{v.name(), v.unit(), v.value()});
+  for (const auto& v : p.values()) s.values.push_back(records::ScanValue{v.name(), v.unit(), v.value()});
   return s;
 }
 
-record::SessionSummary summarize(StoreReader& reader, const Session& session) {
+record::SessionSummary summarize(StoreReader& reader, const records::Session& session) {
   record::SessionSummary out;
   auto* info = out.mutable_session();
   info->set_id(static_cast<uint32_t>(session.id));
@@ -132,9 +132,9 @@ record::SessionSummary summarize(StoreReader& reader, const Session& session) {
   info->set_host(session.host);
   info->set_note(session.note);
   uint64_t total = 0;
-  for (const Source& src : reader.sources(session.id)) {
+  for (const records::Source& src : reader.sources(session.id)) {
     *info->add_sources() = to_proto(src, reader.clock_model(src.id));
-    for (const Channel& ch : reader.channels(src.id)) {
+    for (const records::Channel& ch : reader.channels(src.id)) {
       const ChannelStats st = reader.channel_stats(ch.id);
       auto* cs = out.add_channels();
       *cs->mutable_channel() = to_proto(ch);

@@ -8,18 +8,18 @@
 
 namespace opsync::store {
 
-record::ClockModel to_proto(const ClockModel& m);
-ClockModel from_proto(const record::ClockModel& m);
-record::Source to_proto(const Source& s, const std::optional<ClockModel>& clock);
-record::Channel to_proto(const Channel& c);
-record::Sample to_proto(const Sample& s);
-Sample from_proto(const record::Sample& s);
-record::Event to_proto(const Event& e);
-Event from_proto(const record::Event& e, SessionId session);
-record::Scan to_proto(const Scan& s);
-Scan from_proto(const record::Scan& s, SessionId session);
+record::ClockModel to_proto(const records::ClockModel& m);
+records::ClockModel from_proto(const record::ClockModel& m);
+record::Source to_proto(const records::Source& s, const std::optional<records::ClockModel>& clock);
+record::Channel to_proto(const records::Channel& c);
+record::Sample to_proto(const records::Sample& s);
+records::Sample from_proto(const record::Sample& s);
+record::Event to_proto(const records::Event& e);
+records::Event from_proto(const record::Event& e, records::SessionId session);
+record::Scan to_proto(const records::Scan& s);
+records::Scan from_proto(const record::Scan& s, records::SessionId session);
 
 // Everything `opsync info` shows about one session, gathered from the reader.
-record::SessionSummary summarize(StoreReader& reader, const Session& session);
+record::SessionSummary summarize(StoreReader& reader, const records::Session& session);
 
 }  // namespace opsync::store

@@ -45,8 +45,8 @@ StoreReader::StoreReader(const std::string& path) {
 StoreReader::~StoreReader() = default;
 
 namespace {
-Session read_session(Stmt& st) {
-  Session s;
+records::Session read_session(Stmt& st) {
+  records::Session s;
   s.id = st.col_int(0);
   s.name = st.col_text(1);
   s.started_ns = st.col_int(2);
@@ -58,14 +58,14 @@ Session read_session(Stmt& st) {
 constexpr const char* kSessionCols = "SELECT id, name, started_ns, ended_ns, host, note FROM sessions ";
 }  // namespace
 
-std::vector<Session> StoreReader::sessions() {
+std::vector<records::Session> StoreReader::sessions() {
   Stmt st(*db_, std::string(kSessionCols) + "ORDER BY started_ns, id");
-  std::vector<Session> out;
+  std::vector<records::Session> out;
   while (st.step()) out.push_back(read_session(st));
   return out;
 }
 
-std::optional<Session> StoreReader::find_session(const std::string& name_or_id) {
+std::optional<records::Session> StoreReader::find_session(const std::string& name_or_id) {
   {
     Stmt st(*db_, std::string(kSessionCols) + "WHERE name = ?");
     st.bind(1, name_or_id);
@@ -81,22 +81,22 @@ std::optional<Session> StoreReader::find_session(const std::string& name_or_id) 
   return std::nullopt;
 }
 
-std::vector<Source> StoreReader::sources(SessionId session) {
+std::vector<records::Source> StoreReader::sources(records::SessionId session) {
   Stmt st(*db_, "SELECT id, session_id, name, kind, address, note, transport_delay_s FROM sources WHERE session_id = ? ORDER BY id");
   st.bind(1, session);
-  std::vector<Source> out;
+  std::vector<records::Source> out;
   while (st.step()) {
-    out.push_back(Source{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_text(5),
+    out.push_back(records::Source{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4), st.col_text(5),
                          st.col_double(6)});
   }
   return out;
 }
 
-std::vector<Channel> StoreReader::channels(SourceId source) {
+std::vector<records::Channel> StoreReader::channels(records::SourceId source) {
   Stmt st(*db_, "SELECT id, source_id, name, unit, quantity FROM channels WHERE source_id = ? ORDER BY id");
   st.bind(1, source);
-  std::vector<Channel> out;
-  while (st.step()) out.push_back(Channel{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4)});
+  std::vector<records::Channel> out;
+  while (st.step()) out.push_back(records::Channel{st.col_int(0), st.col_int(1), st.col_text(2), st.col_text(3), st.col_text(4)});
   return out;
 }
 
@@ -104,8 +104,8 @@ namespace {
 constexpr const char* kClockModelCols =
     "SELECT method, offset_ns, rate, residual_rms_ns, residual_max_ns, n_points, fitted_at_ns, uncertainty_ns "
     "FROM clock_models WHERE source_id = ? ";
-ClockModel read_clock_model(Stmt& st) {
-  ClockModel m;
+records::ClockModel read_clock_model(Stmt& st) {
+  records::ClockModel m;
   m.method = st.col_text(0);
   m.offset_ns = st.col_int(1);
   m.rate = st.col_double(2);
@@ -118,22 +118,22 @@ ClockModel read_clock_model(Stmt& st) {
 }
 }  // namespace
 
-std::optional<ClockModel> StoreReader::clock_model(SourceId source) {
+std::optional<records::ClockModel> StoreReader::clock_model(records::SourceId source) {
   Stmt st(*db_, std::string(kClockModelCols) + "ORDER BY fitted_at_ns DESC LIMIT 1");
   st.bind(1, source);
   if (!st.step()) return std::nullopt;
   return read_clock_model(st);
 }
 
-std::vector<ClockModel> StoreReader::clock_models(SourceId source) {
+std::vector<records::ClockModel> StoreReader::clock_models(records::SourceId source) {
   Stmt st(*db_, std::string(kClockModelCols) + "ORDER BY fitted_at_ns");
   st.bind(1, source);
-  std::vector<ClockModel> out;
+  std::vector<records::ClockModel> out;
   while (st.step()) out.push_back(read_clock_model(st));
   return out;
 }
 
-ChannelStats StoreReader::channel_stats(ChannelId channel) {
+ChannelStats StoreReader::channel_stats(records::ChannelId channel) {
   // The primary key makes MIN/MAX(t_ns) index lookups; the value aggregates scan the channel.
   Stmt st(*db_,
           "SELECT COUNT(*), MIN(t_ns), MAX(t_ns), MIN(value), MAX(value), COUNT(*) - COUNT(value) "
@@ -151,10 +151,10 @@ ChannelStats StoreReader::channel_stats(ChannelId channel) {
   return s;
 }
 
-uint64_t StoreReader::scan_samples(ChannelId channel, TimeRange range,
+uint64_t StoreReader::scan_samples(records::ChannelId channel, TimeRange range,
                                    const std::function<bool(int64_t, double)>& fn) {
   SampleCursor c(*db_, channel, range);
-  Sample s;
+  records::Sample s;
   uint64_t n = 0;
   while (c.next(s)) {
     ++n;
@@ -163,16 +163,16 @@ uint64_t StoreReader::scan_samples(ChannelId channel, TimeRange range,
   return n;
 }
 
-std::vector<Sample> StoreReader::samples(ChannelId channel, TimeRange range) {
-  std::vector<Sample> out;
+std::vector<records::Sample> StoreReader::samples(records::ChannelId channel, TimeRange range) {
+  std::vector<records::Sample> out;
   scan_samples(channel, range, [&](int64_t t_ns, double v) {
-    out.push_back(Sample{channel, t_ns, v});
+    out.push_back(records::Sample{channel, t_ns, v});
     return true;
   });
   return out;
 }
 
-SampleCursor::SampleCursor(Db& db, ChannelId channel, TimeRange range)
+SampleCursor::SampleCursor(Db& db, records::ChannelId channel, TimeRange range)
     : st_(std::make_unique<Stmt>(
           db, "SELECT t_ns, value FROM samples WHERE channel_id = ? AND t_ns BETWEEN ? AND ? ORDER BY t_ns, seq")),
       channel_(channel) {
@@ -181,7 +181,7 @@ SampleCursor::SampleCursor(Db& db, ChannelId channel, TimeRange range)
 SampleCursor::~SampleCursor() = default;
 SampleCursor::SampleCursor(SampleCursor&&) noexcept = default;
 
-bool SampleCursor::next(Sample& out) {
+bool SampleCursor::next(records::Sample& out) {
   if (!st_->step()) return false;
   out.channel_id = channel_;
   out.t_ns = st_->col_int(0);
@@ -189,27 +189,27 @@ bool SampleCursor::next(Sample& out) {
   return true;
 }
 
-SampleCursor StoreReader::cursor(ChannelId channel, TimeRange range) { return SampleCursor(*db_, channel, range); }
+SampleCursor StoreReader::cursor(records::ChannelId channel, TimeRange range) { return SampleCursor(*db_, channel, range); }
 
-std::vector<Event> StoreReader::events(SessionId session, TimeRange range) {
+std::vector<records::Event> StoreReader::events(records::SessionId session, TimeRange range) {
   Stmt st(*db_,
           "SELECT session_id, COALESCE(source_id, 0), t_ns, kind, detail FROM events "
           "WHERE session_id = ? AND t_ns BETWEEN ? AND ? ORDER BY t_ns, id");
   st.bind(1, session).bind(2, range.begin_ns).bind(3, range.end_ns);
-  std::vector<Event> out;
-  while (st.step()) out.push_back(Event{st.col_int(0), st.col_int(1), st.col_int(2), st.col_text(3), st.col_text(4)});
+  std::vector<records::Event> out;
+  while (st.step()) out.push_back(records::Event{st.col_int(0), st.col_int(1), st.col_int(2), st.col_text(3), st.col_text(4)});
   return out;
 }
 
-std::vector<Scan> StoreReader::scans(SessionId session, TimeRange range) {
+std::vector<records::Scan> StoreReader::scans(records::SessionId session, TimeRange range) {
   Stmt st(*db_,
           "SELECT id, session_id, COALESCE(source_id, 0), number, start_ns, end_ns, label FROM scans "
           "WHERE session_id = ? AND start_ns BETWEEN ? AND ? ORDER BY start_ns, id");
   st.bind(1, session).bind(2, range.begin_ns).bind(3, range.end_ns);
   Stmt values(*db_, "SELECT name, unit, value FROM scan_values WHERE scan_id = ? ORDER BY rowid");
-  std::vector<Scan> out;
+  std::vector<records::Scan> out;
   while (st.step()) {
-    Scan s;
+    records::Scan s;
     s.id = st.col_int(0);
     s.session_id = st.col_int(1);
     s.source_id = st.col_int(2);
@@ -220,7 +220,7 @@ std::vector<Scan> StoreReader::scans(SessionId session, TimeRange range) {
     values.bind(1, s.id);
     while (values.step()) {
       const double v = values.col_is_null(2) ? std::numeric_limits<double>::quiet_NaN() : values.col_double(2);
-      s.values.push_back(ScanValue{values.col_text(0), values.col_text(1), v});
+      s.values.push_back(records::ScanValue{values.col_text(0), values.col_text(1), v});
     }
     values.reset();
     out.push_back(std::move(s));
@@ -228,35 +228,35 @@ std::vector<Scan> StoreReader::scans(SessionId session, TimeRange range) {
   return out;
 }
 
-std::vector<ImportRecord> StoreReader::imports(SourceId source) {
+std::vector<records::ImportRecord> StoreReader::imports(records::SourceId source) {
   Stmt st(*db_,
           "SELECT source_id, path, format, rows, assumptions, imported_ns FROM imports WHERE source_id = ? ORDER BY id");
   st.bind(1, source);
-  std::vector<ImportRecord> out;
+  std::vector<records::ImportRecord> out;
   while (st.step()) {
-    out.push_back(ImportRecord{st.col_int(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_text(4), st.col_int(5)});
+    out.push_back(records::ImportRecord{st.col_int(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_text(4), st.col_int(5)});
   }
   return out;
 }
 
-uint64_t StoreReader::count_events(SessionId session) {
+uint64_t StoreReader::count_events(records::SessionId session) {
   Stmt st(*db_, "SELECT COUNT(*) FROM events WHERE session_id = ?");
   st.bind(1, session);
   return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
 }
 
-uint64_t StoreReader::for_each_capture(SourceId source, const std::function<bool(const Capture&)>& fn) {
+uint64_t StoreReader::for_each_capture(records::SourceId source, const std::function<bool(const records::Capture&)>& fn) {
   // (source_id, t_ns) is indexed and the rowid follows in the index: no sort. Within a source the
   // daemon pushes captures in time order, so this is also the order they were recorded.
   Stmt st(*db_, "SELECT t_ns, direction, bytes FROM captures WHERE source_id = ? ORDER BY t_ns, id");
   st.bind(1, source);
-  Capture c;
+  records::Capture c;
   c.source_id = source;
   uint64_t n = 0;
   while (st.step()) {
     c.t_ns = st.col_int(0);
     const std::string dir = st.col_text(1);
-    c.kind = dir == "out" ? CaptureKind::kOut : dir == "tick" ? CaptureKind::kTick : CaptureKind::kIn;
+    c.kind = dir == "out" ? records::CaptureKind::kOut : dir == "tick" ? records::CaptureKind::kTick : records::CaptureKind::kIn;
     c.bytes = st.col_blob(2);
     ++n;
     if (!fn(c)) break;
@@ -264,19 +264,19 @@ uint64_t StoreReader::for_each_capture(SourceId source, const std::function<bool
   return n;
 }
 
-uint64_t StoreReader::count_captures(SessionId session) {
+uint64_t StoreReader::count_captures(records::SessionId session) {
   Stmt st(*db_, "SELECT COUNT(*) FROM captures WHERE source_id IN (SELECT id FROM sources WHERE session_id = ?)");
   st.bind(1, session);
   return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
 }
 
-uint64_t StoreReader::count_captures_of_source(SourceId source) {
+uint64_t StoreReader::count_captures_of_source(records::SourceId source) {
   Stmt st(*db_, "SELECT COUNT(*) FROM captures WHERE source_id = ?");
   st.bind(1, source);
   return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;
 }
 
-std::pair<int64_t, int64_t> StoreReader::capture_span(SessionId session) {
+std::pair<int64_t, int64_t> StoreReader::capture_span(records::SessionId session) {
   Stmt st(*db_,
           "SELECT MIN(t_ns), MAX(t_ns) FROM captures WHERE source_id IN (SELECT id FROM sources WHERE session_id = ?)");
   st.bind(1, session);
@@ -297,12 +297,12 @@ std::optional<int64_t> later(std::optional<int64_t> a, std::optional<int64_t> b)
 }
 }  // namespace
 
-std::optional<int64_t> StoreReader::last_data_ns(SourceId source) {
+std::optional<int64_t> StoreReader::last_data_ns(records::SourceId source) {
   // Each query walks an index backwards and stops at its first row, however long the session.
   Stmt in(*db_, "SELECT t_ns FROM captures WHERE source_id = ? AND direction = 'in' ORDER BY t_ns DESC LIMIT 1");
   in.bind(1, source);
   std::optional<int64_t> last = single_time(in);
-  for (const Channel& ch : channels(source)) {
+  for (const records::Channel& ch : channels(source)) {
     Stmt st(*db_, "SELECT MAX(t_ns) FROM samples WHERE channel_id = ?");
     st.bind(1, ch.id);
     last = later(last, single_time(st));
@@ -310,14 +310,14 @@ std::optional<int64_t> StoreReader::last_data_ns(SourceId source) {
   return last;
 }
 
-std::optional<int64_t> StoreReader::last_record_ns(SessionId session) {
+std::optional<int64_t> StoreReader::last_record_ns(records::SessionId session) {
   Stmt ev(*db_, "SELECT MAX(t_ns) FROM events WHERE session_id = ?");
   ev.bind(1, session);
   std::optional<int64_t> last = single_time(ev);
   Stmt sc(*db_, "SELECT MAX(end_ns) FROM scans WHERE session_id = ?");
   sc.bind(1, session);
   last = later(last, single_time(sc));
-  for (const Source& src : sources(session)) {
+  for (const records::Source& src : sources(session)) {
     Stmt cap(*db_, "SELECT MAX(t_ns) FROM captures WHERE source_id = ?");
     cap.bind(1, src.id);
     last = later(last, single_time(cap));
@@ -326,7 +326,7 @@ std::optional<int64_t> StoreReader::last_record_ns(SessionId session) {
   return last;
 }
 
-uint64_t StoreReader::count_scans(SessionId session) {
+uint64_t StoreReader::count_scans(records::SessionId session) {
   Stmt st(*db_, "SELECT COUNT(*) FROM scans WHERE session_id = ?");
   st.bind(1, session);
   return st.step() ? static_cast<uint64_t>(st.col_int(0)) : 0;

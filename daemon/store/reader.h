@@ -36,15 +36,15 @@ struct TimeRange {
 // Forward-only walk over one channel's samples in (t_ns, arrival) order; constant memory.
 class SampleCursor {
  public:
-  SampleCursor(Db& db, ChannelId channel, TimeRange range);
+  SampleCursor(Db& db, records::ChannelId channel, TimeRange range);
   ~SampleCursor();
   SampleCursor(SampleCursor&&) noexcept;
   // False when the channel has no more samples in the range.
-  bool next(Sample& out);
+  bool next(records::Sample& out);
 
  private:
   std::unique_ptr<Stmt> st_;
-  ChannelId channel_;
+  records::ChannelId channel_;
 };
 
 class StoreReader {
@@ -53,41 +53,41 @@ class StoreReader {
   explicit StoreReader(const std::string& path);
   ~StoreReader();
 
-  std::vector<Session> sessions();
+  std::vector<records::Session> sessions();
   // By name, or by numeric id given as text. nullopt when no such session.
-  std::optional<Session> find_session(const std::string& name_or_id);
-  std::vector<Source> sources(SessionId session);
-  std::vector<Channel> channels(SourceId source);
-  std::optional<ClockModel> clock_model(SourceId source);  // the latest fit
-  std::vector<ClockModel> clock_models(SourceId source);   // every fit, by fitted_at_ns
-  ChannelStats channel_stats(ChannelId channel);
+  std::optional<records::Session> find_session(const std::string& name_or_id);
+  std::vector<records::Source> sources(records::SessionId session);
+  std::vector<records::Channel> channels(records::SourceId source);
+  std::optional<records::ClockModel> clock_model(records::SourceId source);  // the latest fit
+  std::vector<records::ClockModel> clock_models(records::SourceId source);   // every fit, by fitted_at_ns
+  ChannelStats channel_stats(records::ChannelId channel);
 
   // Samples of one channel with t_ns in range, in time order (ties in arrival order).
-  std::vector<Sample> samples(ChannelId channel, TimeRange range = {});
+  std::vector<records::Sample> samples(records::ChannelId channel, TimeRange range = {});
   // Streams instead of collecting; return false from the callback to stop. Returns the count.
-  uint64_t scan_samples(ChannelId channel, TimeRange range, const std::function<bool(int64_t t_ns, double value)>& fn);
+  uint64_t scan_samples(records::ChannelId channel, TimeRange range, const std::function<bool(int64_t t_ns, double value)>& fn);
 
-  SampleCursor cursor(ChannelId channel, TimeRange range = {});
+  SampleCursor cursor(records::ChannelId channel, TimeRange range = {});
 
-  std::vector<Event> events(SessionId session, TimeRange range = {});
-  std::vector<Scan> scans(SessionId session, TimeRange range = {});
-  std::vector<ImportRecord> imports(SourceId source);
-  uint64_t count_events(SessionId session);
-  uint64_t count_scans(SessionId session);
+  std::vector<records::Event> events(records::SessionId session, TimeRange range = {});
+  std::vector<records::Scan> scans(records::SessionId session, TimeRange range = {});
+  std::vector<records::ImportRecord> imports(records::SourceId source);
+  uint64_t count_events(records::SessionId session);
+  uint64_t count_scans(records::SessionId session);
 
   // A source's raw captures (bytes in and out, driver ticks) in the order they were recorded
   // (time, then arrival); streamed, constant memory. Return false from the callback to stop.
-  uint64_t for_each_capture(SourceId source, const std::function<bool(const Capture&)>& fn);
-  uint64_t count_captures(SessionId session);
-  uint64_t count_captures_of_source(SourceId source);
+  uint64_t for_each_capture(records::SourceId source, const std::function<bool(const records::Capture&)>& fn);
+  uint64_t count_captures(records::SessionId session);
+  uint64_t count_captures_of_source(records::SourceId source);
   // First and last capture time of the session ({0, 0} without captures).
-  std::pair<int64_t, int64_t> capture_span(SessionId session);
+  std::pair<int64_t, int64_t> capture_span(records::SessionId session);
 
   // When a source last had data: its latest sample or bytes read (nullopt: never). A daemon
   // resuming after a crash records the outage from here (docs/daemon.md).
-  std::optional<int64_t> last_data_ns(SourceId source);
+  std::optional<int64_t> last_data_ns(records::SourceId source);
   // The latest time of anything recorded in the session (samples, captures, events, scans).
-  std::optional<int64_t> last_record_ns(SessionId session);
+  std::optional<int64_t> last_record_ns(records::SessionId session);
 
  private:
   std::unique_ptr<Db> db_;

@@ -93,49 +93,49 @@ void StoreWriter::queue_command(std::shared_ptr<Command> cmd) {
   cv_.notify_one();
 }
 
-SessionId StoreWriter::open_session(const Session& s) {
-  SessionId id = 0;
+records::SessionId StoreWriter::open_session(const records::Session& s) {
+  records::SessionId id = 0;
   run_command([&](Inserter& ins) { id = ins.open_session(s); });
   return id;
 }
 
-void StoreWriter::end_session(SessionId id, int64_t ended_ns) {
+void StoreWriter::end_session(records::SessionId id, int64_t ended_ns) {
   run_command([&](Inserter& ins) { ins.end_session(id, ended_ns); });
 }
 
-void StoreWriter::queue_end_session(SessionId id, int64_t ended_ns) {
+void StoreWriter::queue_end_session(records::SessionId id, int64_t ended_ns) {
   auto cmd = std::make_shared<Command>();
   cmd->fn = [id, ended_ns](Inserter& ins) { ins.end_session(id, ended_ns); };
   queue_command(std::move(cmd));
 }
 
-SourceId StoreWriter::add_source(const Source& s) {
-  SourceId id = 0;
+records::SourceId StoreWriter::add_source(const records::Source& s) {
+  records::SourceId id = 0;
   run_command([&](Inserter& ins) { id = ins.add_source(s); });
   return id;
 }
 
-ChannelId StoreWriter::add_channel(const Channel& c) {
-  ChannelId id = 0;
+records::ChannelId StoreWriter::add_channel(const records::Channel& c) {
+  records::ChannelId id = 0;
   run_command([&](Inserter& ins) { id = ins.add_channel(c); });
   return id;
 }
 
-SourceId StoreWriter::open_source(const Source& s) {
-  SourceId id = 0;
+records::SourceId StoreWriter::open_source(const records::Source& s) {
+  records::SourceId id = 0;
   run_command([&](Inserter& ins) { id = ins.open_source(s); });
   return id;
 }
 
-ChannelId StoreWriter::open_channel(const Channel& c) {
-  ChannelId id = 0;
+records::ChannelId StoreWriter::open_channel(const records::Channel& c) {
+  records::ChannelId id = 0;
   run_command([&](Inserter& ins) { id = ins.open_channel(c); });
   return id;
 }
 
 void StoreWriter::flush() { run_command({}); }
 
-void StoreWriter::add_clock_model(SourceId source, const ClockModel& m) {
+void StoreWriter::add_clock_model(records::SourceId source, const records::ClockModel& m) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;  // nothing is there to write it
@@ -146,9 +146,9 @@ void StoreWriter::add_clock_model(SourceId source, const ClockModel& m) {
   cv_.notify_one();
 }
 
-void StoreWriter::push(const Sample& s) { push(std::span<const Sample>(&s, 1)); }
+void StoreWriter::push(const records::Sample& s) { push(std::span<const records::Sample>(&s, 1)); }
 
-void StoreWriter::push(std::span<const Sample> samples) {
+void StoreWriter::push(std::span<const records::Sample> samples) {
   if (samples.empty()) return;
   bool wake = false;
   {
@@ -181,15 +181,15 @@ bool StoreWriter::push_item(T&& item) {
   return was_empty;
 }
 
-void StoreWriter::push(Event e) {
+void StoreWriter::push(records::Event e) {
   if (push_item(std::move(e))) cv_.notify_one();
 }
 
-void StoreWriter::push(Scan s) {
+void StoreWriter::push(records::Scan s) {
   if (push_item(std::move(s))) cv_.notify_one();
 }
 
-void StoreWriter::push(Capture c) {
+void StoreWriter::push(records::Capture c) {
   if (push_item(std::move(c))) cv_.notify_one();
 }
 
@@ -228,7 +228,7 @@ void StoreWriter::thread_main() {
 
   using Clock = std::chrono::steady_clock;
   // In flight: taken from the queue, not yet committed; [*_done, size) is what is left.
-  std::vector<Sample> samples;
+  std::vector<records::Sample> samples;
   std::vector<Item> items;
   size_t samples_done = 0, items_done = 0;
   auto backoff = kMinBackoff;
@@ -305,7 +305,7 @@ void StoreWriter::thread_main() {
         }
       }
     }
-    if (commit_batch(std::span<const Sample>(samples).subspan(samples_done, n_samples),
+    if (commit_batch(std::span<const records::Sample>(samples).subspan(samples_done, n_samples),
                      std::span<Item>(items).subspan(items_done, n_items))) {
       samples_done += n_samples;
       items_done += n_items;
@@ -371,7 +371,7 @@ void StoreWriter::thread_main() {
         essentials_tried = true;
         auto first = items.begin() + static_cast<std::ptrdiff_t>(items_done);
         auto rest = std::stable_partition(first, items.end(), [](const Item& item) {
-          if (std::holds_alternative<Capture>(item)) return false;
+          if (std::holds_alternative<records::Capture>(item)) return false;
           if (const auto* cmd = std::get_if<std::shared_ptr<Command>>(&item)) return static_cast<bool>((*cmd)->fn);
           return true;
         });
@@ -449,7 +449,7 @@ void StoreWriter::release_reserve() {
 // One transaction for one batch. A metadata command that fails (e.g. a duplicate source name)
 // is rolled back to its savepoint and its caller gets the error; the rest commits. Returns false
 // when the transaction itself could not be committed (nothing of it is in the file).
-bool StoreWriter::commit_batch(std::span<const Sample> samples, std::span<Item> items) {
+bool StoreWriter::commit_batch(std::span<const records::Sample> samples, std::span<Item> items) {
   std::vector<std::pair<std::shared_ptr<Command>, std::exception_ptr>> finished;
   uint64_t n_records = samples.size();
   last_failure_full_ = false;
@@ -459,9 +459,9 @@ bool StoreWriter::commit_batch(std::span<const Sample> samples, std::span<Item> 
     inserter_->add_samples(samples);
     for (const Item& item : items) {
       std::visit(Overloaded{
-                     [&](const Event& e) { inserter_->add_event(e); ++n_records; },
-                     [&](const Scan& s) { inserter_->add_scan(s); ++n_records; },
-                     [&](const Capture& c) { inserter_->add_capture(c); ++n_records; },
+                     [&](const records::Event& e) { inserter_->add_event(e); ++n_records; },
+                     [&](const records::Scan& s) { inserter_->add_scan(s); ++n_records; },
+                     [&](const records::Capture& c) { inserter_->add_capture(c); ++n_records; },
                      [&](const ClockItem& c) { inserter_->add_clock_model(c.source, c.model); ++n_records; },
                      [&](const std::shared_ptr<Command>& cmd) {
                        std::exception_ptr error;

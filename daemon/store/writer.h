@@ -94,23 +94,23 @@ class StoreWriter {
   StoreWriter& operator=(const StoreWriter&) = delete;
 
   // Metadata: rare, synchronous (waits for the commit), rethrows a StoreError from the thread.
-  SessionId open_session(const Session& s);
-  void end_session(SessionId id, int64_t ended_ns);
+  records::SessionId open_session(const records::Session& s);
+  void end_session(records::SessionId id, int64_t ended_ns);
   // The same as a record in the queue, not waited for: close() commits it before the data when
   // space is short.
-  void queue_end_session(SessionId id, int64_t ended_ns);
-  SourceId add_source(const Source& s);
-  ChannelId add_channel(const Channel& c);
-  SourceId open_source(const Source& s);    // find or create (resuming a session)
-  ChannelId open_channel(const Channel& c);
-  void add_clock_model(SourceId source, const ClockModel& m);
+  void queue_end_session(records::SessionId id, int64_t ended_ns);
+  records::SourceId add_source(const records::Source& s);
+  records::ChannelId add_channel(const records::Channel& c);
+  records::SourceId open_source(const records::Source& s);    // find or create (resuming a session)
+  records::ChannelId open_channel(const records::Channel& c);
+  void add_clock_model(records::SourceId source, const records::ClockModel& m);
 
   // Data: asynchronous, never waits for the disk.
-  void push(const Sample& s);
-  void push(std::span<const Sample> samples);
-  void push(Event e);
-  void push(Scan s);
-  void push(Capture c);
+  void push(const records::Sample& s);
+  void push(std::span<const records::Sample> samples);
+  void push(records::Event e);
+  void push(records::Scan s);
+  void push(records::Capture c);
 
   // Returns when everything pushed before the call is committed.
   void flush();
@@ -130,16 +130,16 @@ class StoreWriter {
     std::promise<void> done;
   };
   struct ClockItem {
-    SourceId source;
-    ClockModel model;
+    records::SourceId source;
+    records::ClockModel model;
   };
-  using Item = std::variant<Event, Scan, Capture, ClockItem, std::shared_ptr<Command>>;
+  using Item = std::variant<records::Event, records::Scan, records::Capture, ClockItem, std::shared_ptr<Command>>;
 
   void run_command(std::function<void(Inserter&)> fn);
   void queue_command(std::shared_ptr<Command> cmd);
   void thread_main();
   // One transaction; false (nothing of it in the file) when it could not be committed.
-  bool commit_batch(std::span<const Sample> samples, std::span<Item> items);
+  bool commit_batch(std::span<const records::Sample> samples, std::span<Item> items);
   bool is_disk_full_error(const StoreError& e) const;
   template <class T>
   bool push_item(T&& item);
@@ -152,7 +152,7 @@ class StoreWriter {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Sample> pending_samples_;
+  std::vector<records::Sample> pending_samples_;
   std::vector<Item> pending_items_;
   std::chrono::steady_clock::time_point first_pending_at_{};
   bool urgent_ = false;

@@ -27,13 +27,13 @@ using opsync::fw::FrameStatus;
   std::abort();
 }
 
-FrameStatus from_daemon(opsync::bridge::FrameStatus s) {
+FrameStatus from_daemon(opsync::drivers::bridge::FrameStatus s) {
   switch (s) {
-    case opsync::bridge::FrameStatus::ok: return FrameStatus::ok;
-    case opsync::bridge::FrameStatus::crc_error: return FrameStatus::crc_error;
-    case opsync::bridge::FrameStatus::cobs_error: return FrameStatus::cobs_error;
-    case opsync::bridge::FrameStatus::too_short: return FrameStatus::too_short;
-    case opsync::bridge::FrameStatus::overflow: return FrameStatus::overflow;
+    case opsync::drivers::bridge::FrameStatus::ok: return FrameStatus::ok;
+    case opsync::drivers::bridge::FrameStatus::crc_error: return FrameStatus::crc_error;
+    case opsync::drivers::bridge::FrameStatus::cobs_error: return FrameStatus::cobs_error;
+    case opsync::drivers::bridge::FrameStatus::too_short: return FrameStatus::too_short;
+    case opsync::drivers::bridge::FrameStatus::overflow: return FrameStatus::overflow;
   }
   return FrameStatus::overflow;
 }
@@ -44,11 +44,11 @@ constexpr size_t kFitsFirmware = opsync::fw::cobs_max_encoded_size(opsync::fw::k
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FrameDecoder ours;
-  opsync::bridge::FrameDecoder theirs;
+  opsync::drivers::bridge::FrameDecoder theirs;
   size_t frame_start = 0;
   int ours_results = 0, theirs_results = 0;
   FrameResult ours_last;
-  opsync::bridge::FrameResult theirs_last;
+  opsync::drivers::bridge::FrameResult theirs_last;
   uint8_t ours_payload[opsync::fw::kMaxPayloadBytes];
   size_t ours_payload_size = 0;
 
@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ours_payload_size = r.size;
       }
     }
-    opsync::bridge::FrameResult t;
+    opsync::drivers::bridge::FrameResult t;
     if (theirs.push(data[i], &t)) {
       ++theirs_results;
       theirs_last = t;

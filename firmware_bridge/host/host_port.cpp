@@ -24,7 +24,7 @@ std::string_view fate_name(EdgeFate fate) {
   return "?";
 }
 
-HostPort::HostPort(const Clock& clock, HostPortOptions options, EdgeSchedule schedule, TruthSink sink)
+HostPort::HostPort(const clock::Clock& clock, HostPortOptions options, EdgeSchedule schedule, TruthSink sink)
     : clock_(clock), opt_(options), ticks_([&] {
         SimTickOptions t = options.tick;
         if (t.origin_ns == 0) t.origin_ns = clock.now_ns();

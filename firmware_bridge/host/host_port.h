@@ -1,5 +1,5 @@
 // The host build's port: the portable core's Port implemented on a simulated board, driven by a
-// reference clock (the daemon's opsync::Clock: real, simulation or fake time).
+// reference clock (the daemon's opsync::clock::Clock: real, simulation or fake time).
 //  - Timer: SimTickClock gives the 64-bit count at any reference time; the core sees its low 32
 //    bits and an overflow flag that is set when the count crosses 2^32 and stays set until the
 //    core clears it, as TIM2's update flag does.
@@ -57,7 +57,7 @@ class HostPort final : public Port, public EdgeObserver {
  public:
   using TruthSink = std::function<void(const TruthEdge&)>;
 
-  HostPort(const Clock& clock, HostPortOptions options, EdgeSchedule schedule, TruthSink sink = {});
+  HostPort(const clock::Clock& clock, HostPortOptions options, EdgeSchedule schedule, TruthSink sink = {});
   // The core runs on this port; sets the core's edge observer (the truth's seq numbers).
   void attach(BridgeCore& core);
   // TickCounter's high word at construction (CoreOptions::tick_high_at_start).
@@ -114,7 +114,7 @@ class HostPort final : public Port, public EdgeObserver {
   int64_t link_delay_ns();
   void emit_resolved(int64_t now_ns);
 
-  const Clock& clock_;
+  const clock::Clock& clock_;
   HostPortOptions opt_;
   SimTickClock ticks_;
   EdgeSchedule schedule_;

@@ -48,7 +48,7 @@ constexpr int64_t kMaxSleepNs = 1'000'000;
 constexpr int64_t kSpinNs = 100'000;
 
 // Waits until reference time until_ns or input on fd, whichever comes first; true on input.
-bool wait_for_input(int fd, const opsync::Clock& clock, int64_t until_ns) {
+bool wait_for_input(int fd, const opsync::clock::Clock& clock, int64_t until_ns) {
   const int64_t sleep_ns = std::max<int64_t>(0, clock.to_monotonic_duration_ns(until_ns - clock.now_ns()));
   pollfd pfd{fd, POLLIN, 0};
   timespec timeout{};
@@ -81,13 +81,13 @@ struct Args {
   bool quiet = false;
 };
 
-std::unique_ptr<opsync::Clock> make_clock(const Args& a) {
-  if (a.clock_file.empty()) return std::make_unique<opsync::RealClock>();
+std::unique_ptr<opsync::clock::Clock> make_clock(const Args& a) {
+  if (a.clock_file.empty()) return std::make_unique<opsync::clock::RealClock>();
   std::ifstream in(a.clock_file);
   if (!in) throw std::runtime_error(fmt::format("cannot read the simulation clock file {}", a.clock_file));
   try {
     const auto j = nlohmann::json::parse(in);
-    return std::make_unique<opsync::SimClock>(j.at("epoch_ns").get<int64_t>(), j.at("anchor_monotonic_ns").get<int64_t>(),
+    return std::make_unique<opsync::clock::SimClock>(j.at("epoch_ns").get<int64_t>(), j.at("anchor_monotonic_ns").get<int64_t>(),
                                               j.at("speed").get<double>());
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("{}: not a simulation clock file ({})", a.clock_file, e.what()));
@@ -117,7 +117,7 @@ EdgeSchedule make_schedule(const Args& a, int64_t start_ns) {
 }
 
 int run(const Args& a) {
-  const std::unique_ptr<opsync::Clock> clock = make_clock(a);
+  const std::unique_ptr<opsync::clock::Clock> clock = make_clock(a);
   const int64_t start_ns = clock->now_ns();
 
   TruthLog truth;

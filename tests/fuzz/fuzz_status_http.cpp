@@ -24,7 +24,7 @@ namespace {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
-using namespace opsync::daemon;
+using namespace opsync::runtime;
 
 [[noreturn]] void finding(const char* what, const std::string& detail = {}) {
   std::fprintf(stderr, "status_http fuzz finding: %s %s\n", what, detail.c_str());

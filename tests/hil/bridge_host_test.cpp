@@ -26,7 +26,7 @@
 #include "common/bridge_host_session.h"
 #include "common/bridge_record.h"
 
-namespace opsync {
+namespace opsync::hil {
 namespace {
 
 namespace fs = std::filesystem;
@@ -165,7 +165,7 @@ TEST(HilBridgeHost, DriverRecordsEveryEdgeOfTheFirmwareCoreOnce) {
   // Scans from the role edges, with their frame counts (the wrap's three frames fall in scan 6).
   ASSERT_EQ(rec.scans.size(), static_cast<size_t>(kScans));
   for (int k = 0; k < kScans; ++k) {
-    const store::Scan& sc = rec.scans[static_cast<size_t>(k)];
+    const records::Scan& sc = rec.scans[static_cast<size_t>(k)];
     const size_t first = static_cast<size_t>(k * (kFramesPerScan + 2) + (k > 5 ? 3 : 0));
     EXPECT_EQ(sc.number, k + 1);
     EXPECT_EQ(sc.start_ns, rec.edges[first].t_ns);
@@ -179,10 +179,10 @@ TEST(HilBridgeHost, DriverRecordsEveryEdgeOfTheFirmwareCoreOnce) {
                                      "clock_step",     "device_error",  "edges_unmapped",    "edges_held",
                                      "timeout",        "disconnected",  "protocol_mismatch", "frames_rejected",
                                      "scan_end_missing", "scan_end_without_start"};
-  for (const store::Event& e : rec.events) EXPECT_EQ(bad.count(e.kind), 0u) << e.kind << ": " << e.detail;
+  for (const records::Event& e : rec.events) EXPECT_EQ(bad.count(e.kind), 0u) << e.kind << ": " << e.detail;
 
   if (!::testing::Test::HasFailure()) fs::remove_all(dir);
 }
 
 }  // namespace
-}  // namespace opsync
+}  // namespace opsync::hil

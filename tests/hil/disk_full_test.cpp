@@ -17,7 +17,7 @@
 #include "store/reader.h"
 #include "store/sqlite_db.h"
 
-namespace opsync {
+namespace opsync::hil {
 namespace {
 
 namespace fs = std::filesystem;
@@ -168,4 +168,4 @@ TEST(DiskFull, DaemonSaysSoRecordsItAndStopsOnSigtermWithTheSessionClosed) {
 }
 
 }  // namespace
-}  // namespace opsync
+}  // namespace opsync::hil

@@ -21,7 +21,7 @@
 #include "store/reader.h"
 #include "store/sqlite_db.h"
 
-namespace opsync {
+namespace opsync::hil {
 namespace {
 
 namespace fs = std::filesystem;
@@ -73,12 +73,12 @@ HilRun run_session(const std::string& name, const std::vector<std::string>& faul
 }
 
 struct Recorded {
-  std::map<std::string, store::Source> sources;
-  std::map<std::string, std::vector<store::Sample>> channel;  // "source/channel"
-  std::vector<store::Event> events;
-  std::vector<store::Scan> scans;
-  std::map<std::string, store::ClockModel> clocks;
-  store::Session session;
+  std::map<std::string, records::Source> sources;
+  std::map<std::string, std::vector<records::Sample>> channel;  // "source/channel"
+  std::vector<records::Event> events;
+  std::vector<records::Scan> scans;
+  std::map<std::string, records::ClockModel> clocks;
+  records::Session session;
 };
 
 Recorded read_back(const HilRun& r) {
@@ -266,4 +266,4 @@ TEST(Hil, FaultsCostOnlyTheGapAndTheGapIsAnEvent) {
 }
 
 }  // namespace
-}  // namespace opsync
+}  // namespace opsync::hil

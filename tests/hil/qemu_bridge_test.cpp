@@ -39,16 +39,16 @@
 #include "common/bridge_record.h"
 #include "common/child_process.h"
 #include "drivers/bridge/bridge_codec.h"
-#include "drivers/bridge/fake_host.h"
+#include "daemon/drivers/bridge/fake_host.h"
 #include "drivers/bridge/frame.h"
 #include "store/reader.h"
 #include "store/sqlite_db.h"
 
-namespace opsync {
+namespace opsync::hil {
 namespace {
 
 namespace fs = std::filesystem;
-namespace pb = opsync::bridge;
+namespace pb = opsync::drivers::bridge;  // the driver's codec and the wire messages it takes in
 using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kQemuTickHz = 1'000'000'000;  // what the firmware must report under QEMU
@@ -131,7 +131,7 @@ struct Fd {
 std::vector<uint8_t> frame_of(const pb::Envelope& e) { return pb::encode_envelope_frame(e); }
 
 std::vector<uint8_t> inject_frame(uint32_t id, uint32_t input, pb::EdgeKind kind) {
-  pb::test::TestEnvelope t;
+  opsync::bridge::test::TestEnvelope t;
   auto* inject = t.mutable_inject_edge();
   inject->set_id(id);
   inject->set_input(input);
@@ -241,7 +241,7 @@ std::vector<uint8_t> handshake(int fd, Clock::time_point deadline) {
   status.mutable_status_request();
   const std::vector<uint8_t> request = frame_of(status);
   const auto has_status = [](const std::vector<uint8_t>& bytes) {
-    for (const auto& e : pb::test::decode_frames(bytes)) {
+    for (const auto& e : pb::testing::decode_frames(bytes)) {
       if (e.has_status()) return true;
     }
     return false;
@@ -287,7 +287,7 @@ uint32_t append_configure_burst(std::vector<uint8_t>& out, uint32_t pairs, uint3
 
 // True when `in` holds a sync reply with `seq`.
 bool has_sync_reply(const std::vector<uint8_t>& in, uint32_t seq) {
-  for (const auto& e : pb::test::decode_frames(in)) {
+  for (const auto& e : pb::testing::decode_frames(in)) {
     if (e.has_sync_reply() && e.sync_reply().seq() == seq) return true;
   }
   return false;
@@ -298,7 +298,7 @@ bool has_sync_reply(const std::vector<uint8_t>& in, uint32_t seq) {
 // The last status among the frames in `in`, if any.
 std::optional<pb::Status> last_status(const std::vector<uint8_t>& in) {
   std::optional<pb::Status> found;
-  for (const auto& e : pb::test::decode_frames(in)) {
+  for (const auto& e : pb::testing::decode_frames(in)) {
     if (e.has_status()) found = e.status();
   }
   return found;
@@ -336,7 +336,7 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   const std::vector<uint8_t> first = handshake(fd, Clock::now() + std::chrono::seconds(30));
   {
     bool status_seen = false;
-    for (const auto& e : pb::test::decode_frames(first)) status_seen |= e.has_status();
+    for (const auto& e : pb::testing::decode_frames(first)) status_seen |= e.has_status();
     ASSERT_TRUE(status_seen) << "the firmware never answered a status request; QEMU log " << qemu.log;
   }
   ASSERT_TRUE(write_all(fd, request));
@@ -344,7 +344,7 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
     bool hello = false, status_seen = false, reply = false, error = false;
     std::vector<uint8_t> bytes = first;
     bytes.insert(bytes.end(), more.begin(), more.end());
-    for (const auto& e : pb::test::decode_frames(bytes)) {
+    for (const auto& e : pb::testing::decode_frames(bytes)) {
       hello |= e.has_hello();
       status_seen |= e.has_status();
       reply |= e.has_sync_reply();
@@ -372,7 +372,7 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
     EXPECT_TRUE(write_all(fd, bytes));
     const auto answered = [seq, with_status](const std::vector<uint8_t>& in) {
       bool reply = false, status_seen = !with_status;
-      for (const auto& e : pb::test::decode_frames(in)) {
+      for (const auto& e : pb::testing::decode_frames(in)) {
         reply |= e.has_sync_reply() && e.sync_reply().seq() == seq;
         status_seen |= e.has_status();
       }
@@ -386,7 +386,7 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto [t_second, t_second_answered] = ping_and_wait(7, true);
   std::vector<pb::Status> statuses_before_burst;
-  for (const auto& e : pb::test::decode_frames(got)) {
+  for (const auto& e : pb::testing::decode_frames(got)) {
     if (e.has_status()) statuses_before_burst.push_back(e.status());
   }
 
@@ -422,7 +422,7 @@ TEST(QemuBridge, FirmwareImageSpeaksTheProtocolOnItsUartAndCountsAt1GHz) {
   EXPECT_EQ(qemu.process.stop(std::chrono::seconds(5)), 0) << "QEMU did not end cleanly on SIGTERM";
 
   size_t bad = 0;
-  const std::vector<pb::Envelope> frames = pb::test::decode_frames(got, &bad);
+  const std::vector<pb::Envelope> frames = pb::testing::decode_frames(got, &bad);
   EXPECT_EQ(bad, 0u);
   const pb::Hello* hello = nullptr;
   std::map<uint32_t, pb::SyncReply> replies;
@@ -502,7 +502,7 @@ TEST(QemuBridge, ReceivePathLosesNothingWhileTheMainLoopIsBusy) {
   tcsetattr(fd, TCSANOW, &tio);
   {
     bool up = false;
-    for (const auto& e : pb::test::decode_frames(handshake(fd, Clock::now() + std::chrono::seconds(30)))) {
+    for (const auto& e : pb::testing::decode_frames(handshake(fd, Clock::now() + std::chrono::seconds(30)))) {
       up |= e.has_status();
     }
     ASSERT_TRUE(up) << "the firmware never answered a status request; QEMU log " << qemu.log;
@@ -510,7 +510,7 @@ TEST(QemuBridge, ReceivePathLosesNothingWhileTheMainLoopIsBusy) {
 
   std::vector<uint8_t> burst;
   {
-    pb::test::TestEnvelope t;
+    opsync::bridge::test::TestEnvelope t;
     t.mutable_stall_main_loop()->set_ms(300);
     const std::string payload = t.SerializeAsString();
     burst = pb::encode_frame(std::span(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
@@ -688,7 +688,7 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   ASSERT_EQ(sessions.size(), 1u);
   const auto sources = reader.sources(sessions[0].id);
   ASSERT_EQ(sources.size(), 1u);
-  const store::SourceId source_id = sources[0].id;
+  const records::SourceId source_id = sources[0].id;
   std::vector<uint8_t> device_bytes;
   std::map<uint32_t, int64_t> edge_arrival_ns;  // Edge.seq -> when opsyncd read the frame's last byte
   {
@@ -705,7 +705,7 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
       if (last_delimiter == pending.rend()) continue;
       const auto complete_end = last_delimiter.base();
       const std::vector<uint8_t> complete(pending.begin(), complete_end);
-      for (const auto& f : pb::test::decode_frames(complete)) {
+      for (const auto& f : pb::testing::decode_frames(complete)) {
         if (f.has_edge()) edge_arrival_ns.emplace(f.edge().seq(), t_ns);
       }
       pending.erase(pending.begin(), complete_end);
@@ -715,7 +715,7 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
   std::vector<pb::Edge> received;
   std::optional<pb::Counters> last_counters;
   size_t device_errors = 0;
-  for (const auto& f : pb::test::decode_frames(device_bytes, &bad)) {
+  for (const auto& f : pb::testing::decode_frames(device_bytes, &bad)) {
     if (f.has_edge()) received.push_back(f.edge());
     if (f.has_heartbeat()) last_counters = f.heartbeat().counters();
     if (f.has_error()) ++device_errors;
@@ -737,7 +737,7 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
 
   // 3. What opsyncd recorded: one trigger_edges sample per edge, in order, with the input as
   //    value; seven scans; no lost edges or sequence resets.
-  std::vector<store::Sample> samples;
+  std::vector<records::Sample> samples;
   for (const auto& c : reader.channels(source_id)) {
     if (c.name == "trigger_edges") samples = reader.samples(c.id);
   }
@@ -801,4 +801,4 @@ TEST(QemuBridge, OpsyncdRecordsEveryInjectedEdgeOnceInOrderWithTheLatchedTick) {
 }
 
 }  // namespace
-}  // namespace opsync
+}  // namespace opsync::hil

@@ -22,11 +22,11 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/opsyncd_harness.h"
+#include "daemon/runtime/opsyncd_harness.h"
 #include "store/reader.h"
 #include "store/sqlite_db.h"
 
-namespace opsync {
+namespace opsync::soak {
 namespace {
 
 using namespace test;
@@ -311,4 +311,4 @@ TEST(Soak, FaultsAbuseAndKillNineCostNothingButTheirGaps) {
 }
 
 }  // namespace
-}  // namespace opsync
+}  // namespace opsync::soak

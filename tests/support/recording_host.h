@@ -31,16 +31,16 @@ struct RecordedEvent {
   std::string detail;
 };
 
-class RecordingHost : public daemon::DriverHost {
+class RecordingHost : public drivers::DriverHost {
  public:
-  using daemon::DriverHost::send;
+  using drivers::DriverHost::send;
   void send(std::span<const uint8_t> bytes) override { sent.push_back({now_ns, std::string(bytes.begin(), bytes.end())}); }
   void sample(size_t channel, int64_t t_ns, double value) override { samples.push_back({channel, t_ns, value}); }
   void event(int64_t t_ns, std::string_view kind, std::string detail) override {
     events.push_back({t_ns, std::string(kind), std::move(detail)});
   }
-  void scan(const store::Scan& s) override { scans.push_back(s); }
-  void clock_model(const store::ClockModel& m) override { clock_models.push_back(m); }
+  void scan(const records::Scan& s) override { scans.push_back(s); }
+  void clock_model(const records::ClockModel& m) override { clock_models.push_back(m); }
   void request_reconnect(std::string reason) override { reconnects.push_back(std::move(reason)); }
 
   // Send i as bytes, and as text.
@@ -93,8 +93,8 @@ class RecordingHost : public daemon::DriverHost {
   std::vector<RecordedSend> sent;
   std::vector<RecordedSample> samples;
   std::vector<RecordedEvent> events;
-  std::vector<store::Scan> scans;
-  std::vector<store::ClockModel> clock_models;
+  std::vector<records::Scan> scans;
+  std::vector<records::ClockModel> clock_models;
   std::vector<std::string> reconnects;
 
  private:

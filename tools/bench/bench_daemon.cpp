@@ -100,7 +100,7 @@ Result run(const std::string& label, const fs::path& dir, double seconds, const 
   opsync::store::StoreReader reader((dir / "station.db").string());
   const auto session = reader.sessions().at(0);
   uint64_t samples = 0;
-  std::vector<opsync::store::Sample> edges;
+  std::vector<opsync::records::Sample> edges;
   for (const auto& src : reader.sources(session.id)) {
     for (const auto& ch : reader.channels(src.id)) {
       samples += reader.channel_stats(ch.id).n_samples;

@@ -15,6 +15,7 @@
 #include "store/writer.h"
 
 using namespace opsync::store;
+using namespace opsync::records;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -33,7 +34,7 @@ std::string cpu_model() {
 }
 
 // Synthetic stream: channels interleaved, 1 ms apart per channel, like a fast multi-channel source.
-opsync::store::Sample make_sample(uint64_t i, int n_channels, const std::vector<ChannelId>& ids) {
+opsync::records::Sample make_sample(uint64_t i, int n_channels, const std::vector<ChannelId>& ids) {
   const size_t c = i % static_cast<uint64_t>(n_channels);
   return Sample{ids[c], 1'700'000'000'000'000'000 + static_cast<int64_t>(i / static_cast<uint64_t>(n_channels)) * 1'000'000,
                 3.7 + 1e-6 * static_cast<double>(i % 1000)};

@@ -135,11 +135,11 @@ struct WireExchange {
 };
 
 struct BridgeRecord {
-  store::Session session;
+  records::Session session;
   std::vector<StoredEdge> edges;  // the trigger_edges channel, in the order it was stored
-  std::vector<store::Scan> scans;
-  std::vector<store::Event> events;  // of the bridge source
-  std::optional<store::ClockModel> clock;  // the latest fit
+  std::vector<records::Scan> scans;
+  std::vector<records::Event> events;  // of the bridge source
+  std::optional<records::ClockModel> clock;  // the latest fit
   std::vector<WireEdge> wire_edges;       // every Edge frame received, in order
   std::vector<WireExchange> exchanges;    // every SyncReply received, in order
   std::string firmware_version;           // from Hello
@@ -151,7 +151,7 @@ inline BridgeRecord read_bridge_record(const std::filesystem::path& db_path, con
   const auto sessions = reader.sessions();
   if (sessions.size() != 1) throw std::runtime_error(db_path.string() + ": expected one session");
   rec.session = sessions[0];
-  store::SourceId source_id = -1;
+  records::SourceId source_id = -1;
   for (const auto& s : reader.sources(rec.session.id)) {
     if (s.name == source) source_id = s.id;
   }
@@ -175,20 +175,20 @@ inline BridgeRecord read_bridge_record(const std::filesystem::path& db_path, con
   // frame decoder again, as the driver did.
   store::Stmt st(db, "SELECT t_ns, bytes FROM captures WHERE source_id = ? AND direction = 'in' ORDER BY id");
   st.bind(1, source_id);
-  bridge::FrameDecoder decoder;
-  bridge::FrameResult frame;
+  drivers::bridge::FrameDecoder decoder;
+  drivers::bridge::FrameResult frame;
   while (st.step()) {
     const int64_t t_ns = st.col_int(0);
     const std::string bytes = st.col_blob(1);
     for (char c : bytes) {
-      if (!decoder.push(static_cast<uint8_t>(c), &frame) || frame.status != bridge::FrameStatus::ok) continue;
-      const std::optional<bridge::Envelope> e = bridge::decode_envelope(frame.payload);
+      if (!decoder.push(static_cast<uint8_t>(c), &frame) || frame.status != drivers::bridge::FrameStatus::ok) continue;
+      const std::optional<drivers::bridge::Envelope> e = drivers::bridge::decode_envelope(frame.payload);
       if (!e) continue;
       if (e->has_edge()) {
-        const bridge::Edge& x = e->edge();
-        rec.wire_edges.push_back({t_ns, x.seq(), x.input(), x.edge() != bridge::EDGE_KIND_FALLING, x.tick()});
+        const drivers::bridge::Edge& x = e->edge();
+        rec.wire_edges.push_back({t_ns, x.seq(), x.input(), x.edge() != drivers::bridge::EDGE_KIND_FALLING, x.tick()});
       } else if (e->has_sync_reply()) {
-        const bridge::SyncReply& r = e->sync_reply();
+        const drivers::bridge::SyncReply& r = e->sync_reply();
         rec.exchanges.push_back({r.seq(), r.t1_host_ns(), t_ns, r.t2_tick(), r.t3_tick()});
       } else if (e->has_hello()) {
         rec.firmware_version = e->hello().firmware_version();

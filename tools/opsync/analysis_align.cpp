@@ -38,8 +38,8 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
   const auto& scans = d.require_scans();
   std::string value = a.value;
   if (value.empty()) {
-    for (const store::Scan& s : scans)
-      for (const store::ScanValue& v : s.values)
+    for (const records::Scan& s : scans)
+      for (const records::ScanValue& v : s.values)
         if (value.empty() || v.name == "strain") value = v.name;
   }
   if (value.empty()) {
@@ -51,12 +51,12 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
   struct Point {
     int64_t mid_ns;
     double v;
-    const store::Scan* scan;
+    const records::Scan* scan;
   };
   std::vector<Point> pts;
   std::set<std::string> names;
-  for (const store::Scan& s : scans) {
-    for (const store::ScanValue& v : s.values) {
+  for (const records::Scan& s : scans) {
+    for (const records::ScanValue& v : s.values) {
       names.insert(v.name);
       if (v.name == value && std::isfinite(v.value)) pts.push_back({s.start_ns + (s.end_ns - s.start_ns) / 2, v.value, &s});
     }
@@ -87,7 +87,7 @@ nlohmann::json run_align(const SessionData& d, const AlignArgs& a, const OnsetAr
   nlohmann::json scan_rows = nlohmann::json::array();
   for (const Point& p : uniq) {
     nlohmann::json values = nlohmann::json::object();
-    for (const store::ScanValue& v : p.scan->values) values[v.name] = number_or_null(v.value);
+    for (const records::ScanValue& v : p.scan->values) values[v.name] = number_or_null(v.value);
     nlohmann::json row{{"number", p.scan->number}, {"t_mid_s", seconds_after(t0, p.mid_ns)}, {"voltage_mid_v", nullptr},
                        {"values", values}};
     if (p.mid_ns >= rec.t_ns.front() && p.mid_ns <= rec.t_ns.back()) {

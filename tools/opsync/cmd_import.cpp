@@ -39,7 +39,7 @@ std::optional<int64_t> existing_session_start(const std::string& db, const std::
   std::error_code ec;
   if (!std::filesystem::is_regular_file(db, ec)) return std::nullopt;
   store::StoreReader reader(db);
-  for (const store::Session& s : reader.sessions())
+  for (const records::Session& s : reader.sessions())
     if (s.name == session) return s.started_ns;
   return std::nullopt;
 }

@@ -30,17 +30,17 @@ std::string number(double v) { return std::isnan(v) ? std::string("NaN") : fmt::
 
 // One CSV per source. A row holds at most one sample per channel; a channel with two samples at
 // the same t_ns puts the second into the next row with the same t_ns, so nothing is merged.
-uint64_t export_source(store::StoreReader& reader, const store::Source& src, const std::filesystem::path& path) {
+uint64_t export_source(store::StoreReader& reader, const records::Source& src, const std::filesystem::path& path) {
   const auto channels = reader.channels(src.id);
   std::vector<store::SampleCursor> cursors;
-  std::vector<std::optional<store::Sample>> head(channels.size());
+  std::vector<std::optional<records::Sample>> head(channels.size());
   auto out = fmt::output_file(path.string());
   out.print("t_ns,time_utc");
   for (size_t k = 0; k < channels.size(); ++k) {
     const auto& ch = channels[k];
     out.print(",{}", csv_field(ch.unit.empty() ? ch.name : fmt::format("{}[{}]", ch.name, ch.unit)));
     cursors.push_back(reader.cursor(ch.id));
-    store::Sample s;
+    records::Sample s;
     if (cursors.back().next(s)) head[k] = s;
   }
   out.print("\n");
@@ -57,8 +57,8 @@ uint64_t export_source(store::StoreReader& reader, const store::Source& src, con
       line += ',';
       if (head[k] && head[k]->t_ns == *t) {
         line += number(head[k]->value);
-        store::Sample s;
-        head[k] = cursors[k].next(s) ? std::optional<store::Sample>(s) : std::nullopt;
+        records::Sample s;
+        head[k] = cursors[k].next(s) ? std::optional<records::Sample>(s) : std::nullopt;
       }
     }
     line += '\n';
@@ -81,11 +81,11 @@ std::string safe_file_name(const std::string& name) {
   return out;
 }
 
-std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const store::Session& session,
+std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const records::Session& session,
                                              const std::filesystem::path& out_dir) {
   std::filesystem::create_directories(out_dir);
   std::vector<ExportedFile> files;
-  for (const store::Source& src : reader.sources(session.id)) {
+  for (const records::Source& src : reader.sources(session.id)) {
     std::string base = safe_file_name(src.name);
     if (base.size() < 4 || base.substr(base.size() - 4) != ".csv") base += ".csv";
     const auto path = out_dir / base;
@@ -98,7 +98,7 @@ std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const s
     uint64_t n = 0;
     std::unordered_map<int64_t, std::string> names;
     for (const auto& s : reader.sources(session.id)) names[s.id] = s.name;
-    for (const store::Event& e : reader.events(session.id)) {
+    for (const records::Event& e : reader.events(session.id)) {
       out.print("{},{},{},{},{}\n", e.t_ns, format_iso_utc(e.t_ns, 9), csv_field(e.source_id ? names[e.source_id] : ""),
                 csv_field(e.kind), csv_field(e.detail));
       ++n;

@@ -17,7 +17,7 @@ struct ExportedFile {
 };
 
 // Writes into `out_dir` (created if missing). Throws CliError on I/O errors.
-std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const store::Session& session,
+std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const records::Session& session,
                                              const std::filesystem::path& out_dir);
 
 // A file name made of the source name's safe characters.

@@ -211,7 +211,7 @@ void time_attrs(hid_t ds, const std::string& path) {
 
 // One channel as an NXdata: t_ns (int64) and value (double), streamed from the store's cursor a
 // chunk at a time. A channel that fits in one chunk gets contiguous datasets of its exact size.
-uint64_t write_channel(store::StoreReader& reader, const store::Channel& ch, hid_t group, const std::string& where,
+uint64_t write_channel(store::StoreReader& reader, const records::Channel& ch, hid_t group, const std::string& where,
                        const Hdf5ExportOptions& opt) {
   const hsize_t chunk = std::max<uint64_t>(1, opt.chunk_samples);
   std::vector<int64_t> t_ns;
@@ -226,7 +226,7 @@ uint64_t write_channel(store::StoreReader& reader, const store::Channel& ch, hid
   const std::string v_what = "write " + v_path;
   uint64_t written = 0;
   store::SampleCursor cursor = reader.cursor(ch.id);
-  store::Sample s;
+  records::Sample s;
   for (bool more = true; more;) {
     more = cursor.next(s);
     if (more) {
@@ -252,7 +252,7 @@ uint64_t write_channel(store::StoreReader& reader, const store::Channel& ch, hid
   return written;
 }
 
-void write_clock_model(hid_t group, const std::string& where, const store::ClockModel& m) {
+void write_clock_model(hid_t group, const std::string& where, const records::ClockModel& m) {
   attr_string(group, where, "clock_method", m.method);
   attr_int64(group, where, "clock_offset_ns", m.offset_ns);
   attr_double(group, where, "clock_rate", m.rate);
@@ -263,7 +263,7 @@ void write_clock_model(hid_t group, const std::string& where, const store::Clock
   attr_int64(group, where, "clock_fitted_at_ns", m.fitted_at_ns);
 }
 
-void write_imports(hid_t source_group, const std::string& where, const std::vector<store::ImportRecord>& imports,
+void write_imports(hid_t source_group, const std::string& where, const std::vector<records::ImportRecord>& imports,
                    const Hdf5ExportOptions& opt) {
   h5::Group g = make_group(source_group, where, "imports", "NXcollection");
   const std::string path = child(where, "imports");
@@ -284,8 +284,8 @@ void write_imports(hid_t source_group, const std::string& where, const std::vect
   time_attrs(t.get(), child(path, "imported_ns"));
 }
 
-void write_events(hid_t entry, const std::string& where, const std::vector<store::Event>& events,
-                  const std::unordered_map<store::SourceId, std::string>& source_names, const Hdf5ExportOptions& opt) {
+void write_events(hid_t entry, const std::string& where, const std::vector<records::Event>& events,
+                  const std::unordered_map<records::SourceId, std::string>& source_names, const Hdf5ExportOptions& opt) {
   h5::Group g = make_group(entry, where, "events", "NXcollection");
   const std::string path = child(where, "events");
   std::vector<int64_t> t_ns;
@@ -304,8 +304,8 @@ void write_events(hid_t entry, const std::string& where, const std::vector<store
   string_column(g.get(), path, "detail", detail, opt);
 }
 
-void write_scans(hid_t entry, const std::string& where, const std::vector<store::Scan>& scans,
-                 const std::unordered_map<store::SourceId, std::string>& source_names, const Hdf5ExportOptions& opt) {
+void write_scans(hid_t entry, const std::string& where, const std::vector<records::Scan>& scans,
+                 const std::unordered_map<records::SourceId, std::string>& source_names, const Hdf5ExportOptions& opt) {
   h5::Group g = make_group(entry, where, "scans", "NXcollection");
   const std::string path = child(where, "scans");
   std::vector<int64_t> number, start_ns, end_ns;
@@ -354,7 +354,7 @@ void write_scans(hid_t entry, const std::string& where, const std::vector<store:
   }
 }
 
-void write_session(store::StoreReader& reader, const store::Session& session, hid_t file_id,
+void write_session(store::StoreReader& reader, const records::Session& session, hid_t file_id,
                    const std::string& file_name, const Hdf5ExportOptions& opt, Hdf5ExportStats& stats) {
   const h5::Group root(check_id(H5Gopen2(file_id, "/", H5P_DEFAULT), "open the root group"));
   const hid_t file = root.get();
@@ -389,9 +389,9 @@ void write_session(store::StoreReader& reader, const store::Session& session, hi
   if (session.ended_ns != 0) scalar_string_field(entry.get(), where, "end_time", format_iso_utc(session.ended_ns, 9));
 
   LinkNames source_names({"title", "start_time", "end_time", "events", "scans"});
-  std::unordered_map<store::SourceId, std::string> source_name_by_id;
+  std::unordered_map<records::SourceId, std::string> source_name_by_id;
   std::string default_source;
-  for (const store::Source& src : reader.sources(session.id)) {
+  for (const records::Source& src : reader.sources(session.id)) {
     source_name_by_id[src.id] = src.name;
     const std::string link = source_names.claim(src.name);
     const std::string src_path = child(where, link);
@@ -406,7 +406,7 @@ void write_session(store::StoreReader& reader, const store::Session& session, hi
 
     LinkNames channel_names({"imports"});
     std::string default_channel;
-    for (const store::Channel& ch : reader.channels(src.id)) {
+    for (const records::Channel& ch : reader.channels(src.id)) {
       const std::string ch_link = channel_names.claim(ch.name);
       const std::string ch_path = child(src_path, ch_link);
       h5::Group d = make_group(g.get(), src_path, ch_link, "NXdata");
@@ -467,7 +467,7 @@ int sync_path(const std::filesystem::path& p, bool folder) {
 
 }  // namespace
 
-Hdf5ExportStats export_session_hdf5(store::StoreReader& reader, const store::Session& session,
+Hdf5ExportStats export_session_hdf5(store::StoreReader& reader, const records::Session& session,
                                     const std::filesystem::path& out_file, const Hdf5ExportOptions& options) {
   namespace fs = std::filesystem;
   // HDF5 1.10 (Debian 12 ships 1.10.8) frees a file whose close failed (disk full, size limit)

@@ -31,7 +31,7 @@ struct Hdf5ExportStats {
 };
 
 // Throws CliError naming the file and the cause on any failure (no partial file stays).
-Hdf5ExportStats export_session_hdf5(store::StoreReader& reader, const store::Session& session,
+Hdf5ExportStats export_session_hdf5(store::StoreReader& reader, const records::Session& session,
                                     const std::filesystem::path& out_file, const Hdf5ExportOptions& options = {});
 
 }  // namespace opsync::cli

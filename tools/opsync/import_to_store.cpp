@@ -21,7 +21,7 @@ ImportWritten write_import(const ImportTarget& target, const import::ImportResul
   if (existing) {
     out.session_id = *existing;
   } else {
-    out.session_id = ins.open_session(store::Session{0, target.session, result.t_first_ns, 0, "", ""});
+    out.session_id = ins.open_session(records::Session{0, target.session, result.t_first_ns, 0, "", ""});
     ins.end_session(out.session_id, result.t_last_ns);  // an imported session is complete
   }
 
@@ -29,42 +29,42 @@ ImportWritten write_import(const ImportTarget& target, const import::ImportResul
   for (const std::string& a : result.assumptions) note += a + "\n";
   try {
     out.source_id = ins.add_source(
-        store::Source{0, out.session_id, target.source, target.kind, "file://" + target.file_path, note});
+        records::Source{0, out.session_id, target.source, target.kind, "file://" + target.file_path, note});
   } catch (const store::StoreError& e) {
     throw store::StoreError(fmt::format("session '{}' already has a source named '{}'; pass --source NAME to "
                                         "import this file under another name",
                                         target.session, target.source));
   }
-  store::ClockModel clock;
+  records::ClockModel clock;
   clock.method = target.clock_offset_ns == 0 ? "identity" : "constant_offset";
   clock.offset_ns = -target.clock_offset_ns;  // t_ref = t_file - offset
   clock.rate = 1.0;
   clock.fitted_at_ns = now_ns;
   ins.add_clock_model(out.source_id, clock);
 
-  std::vector<store::Sample> buffer;
+  std::vector<records::Sample> buffer;
   for (const import::ChannelData& ch : result.channels) {
-    const store::ChannelId id = ins.add_channel(store::Channel{0, out.source_id, ch.name, ch.unit, ch.quantity});
+    const records::ChannelId id = ins.add_channel(records::Channel{0, out.source_id, ch.name, ch.unit, ch.quantity});
     buffer.clear();
     buffer.reserve(ch.t_ns.size());
-    for (size_t i = 0; i < ch.t_ns.size(); ++i) buffer.push_back(store::Sample{id, ch.t_ns[i], ch.values[i]});
+    for (size_t i = 0; i < ch.t_ns.size(); ++i) buffer.push_back(records::Sample{id, ch.t_ns[i], ch.values[i]});
     ins.add_samples(buffer);
     out.samples += buffer.size();
   }
   for (const import::EventData& e : result.events) {
-    ins.add_event(store::Event{out.session_id, out.source_id, e.t_ns, e.kind, e.detail});
+    ins.add_event(records::Event{out.session_id, out.source_id, e.t_ns, e.kind, e.detail});
   }
   out.events = result.events.size();
   for (const import::ScanData& s : result.scans) {
-    store::Scan scan{0, out.session_id, out.source_id, s.number, s.start_ns, s.end_ns, s.label, {}};
+    records::Scan scan{0, out.session_id, out.source_id, s.number, s.start_ns, s.end_ns, s.label, {}};
     for (size_t i = 0; i < s.values.size(); ++i) {
-      scan.values.push_back(store::ScanValue{s.values[i].first, i < s.value_units.size() ? s.value_units[i] : "",
+      scan.values.push_back(records::ScanValue{s.values[i].first, i < s.value_units.size() ? s.value_units[i] : "",
                                              s.values[i].second});
     }
     ins.add_scan(scan);
   }
   out.scans = result.scans.size();
-  ins.add_import(store::ImportRecord{out.source_id, target.file_path, result.format,
+  ins.add_import(records::ImportRecord{out.source_id, target.file_path, result.format,
                                      static_cast<int64_t>(result.rows), note, now_ns});
   tw.commit();
   return out;

@@ -20,8 +20,8 @@ struct ImportTarget {
 };
 
 struct ImportWritten {
-  store::SessionId session_id = 0;
-  store::SourceId source_id = 0;
+  records::SessionId session_id = 0;
+  records::SourceId source_id = 0;
   bool session_created = false;
   uint64_t samples = 0;
   uint64_t events = 0;

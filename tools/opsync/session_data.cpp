@@ -17,7 +17,7 @@ struct Series {
   std::vector<double> v;
 };
 
-Series read_series(store::StoreReader& reader, store::ChannelId id) {
+Series read_series(store::StoreReader& reader, records::ChannelId id) {
   Series s;
   reader.scan_samples(id, {}, [&](int64_t t_ns, double value) {
     // NULL (NaN) samples mark missing readings; the analyses need finite rows.
@@ -71,16 +71,16 @@ SessionData load_session_data(const std::string& db, const std::string& session,
   out.db = db;
   out.session = *s;
   bool cycler_named_found = cycler_source.empty();
-  for (const store::Source& src : reader.sources(s->id)) {
+  for (const records::Source& src : reader.sources(s->id)) {
     out.clocks.push_back(SourceClock{src.name, src.kind, reader.clock_model(src.id), src.note});
     const auto channels = reader.channels(src.id);
-    auto find = [&](const std::string& name) -> const store::Channel* {
+    auto find = [&](const std::string& name) -> const records::Channel* {
       for (const auto& c : channels)
         if (c.name == name) return &c;
       return nullptr;
     };
-    const store::Channel* v = find("voltage");
-    const store::Channel* i = find("current");
+    const records::Channel* v = find("voltage");
+    const records::Channel* i = find("current");
     const bool wanted = cycler_source.empty() ? !out.cycler.has_value() : src.name == cycler_source;
     if (src.name == cycler_source) cycler_named_found = true;
     if (wanted && v && i) {
@@ -91,7 +91,7 @@ SessionData load_session_data(const std::string& db, const std::string& session,
         c.record.t_ns = vs.t_ns;
         c.record.voltage_v = vs.v;
         c.record.current_a = align_to(vs.t_ns, is);
-        if (const store::Channel* q = find("capacity")) {
+        if (const records::Channel* q = find("capacity")) {
           const Series qs = read_series(reader, q->id);
           if (!qs.t_ns.empty() && q->unit == "C") {
             c.record.capacity_c = align_to(vs.t_ns, qs);
@@ -101,7 +101,7 @@ SessionData load_session_data(const std::string& db, const std::string& session,
         out.cycler = std::move(c);
       }
     }
-    for (const store::Channel& ch : channels) {
+    for (const records::Channel& ch : channels) {
       const int mass = mass_of_channel(ch.name);
       if (mass == 0) continue;
       Series ms = read_series(reader, ch.id);
@@ -138,7 +138,7 @@ const std::vector<MsChannel>& SessionData::require_ms() const {
   return ms;
 }
 
-const std::vector<store::Scan>& SessionData::require_scans() const {
+const std::vector<records::Scan>& SessionData::require_scans() const {
   if (scans.empty()) {
     throw CliError(fmt::format(
         "session '{}' has no diffraction scans. Scans come from the trigger bridge (opsyncd) or from a per-scan "

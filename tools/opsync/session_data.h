@@ -35,21 +35,21 @@ struct MsChannel {
 struct SourceClock {
   std::string source;
   std::string kind;
-  std::optional<store::ClockModel> model;  // none: imported or identity
+  std::optional<records::ClockModel> model;  // none: imported or identity
   std::string note;
 };
 
 struct SessionData {
   std::string db;
-  store::Session session;
+  records::Session session;
   std::optional<CyclerData> cycler;
   std::vector<MsChannel> ms;
-  std::vector<store::Scan> scans;
+  std::vector<records::Scan> scans;
   std::vector<SourceClock> clocks;
 
   const CyclerData& require_cycler() const;
   const std::vector<MsChannel>& require_ms() const;
-  const std::vector<store::Scan>& require_scans() const;
+  const std::vector<records::Scan>& require_scans() const;
 };
 
 // Loads `session` (name or id) from `db`. `cycler_source` picks one cycler source by name when a

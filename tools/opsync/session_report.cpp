@@ -36,7 +36,7 @@ std::string format_sessions_table(store::StoreReader& reader) {
   return out;
 }
 
-std::string format_session_info(store::StoreReader& reader, const store::Session& s) {
+std::string format_session_info(store::StoreReader& reader, const records::Session& s) {
   std::string out = fmt::format("session '{}' (id {})\n", s.name, s.id);
   out += fmt::format("  start  {}\n", format_iso_utc(s.started_ns, 6));
   if (s.ended_ns) {

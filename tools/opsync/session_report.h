@@ -9,6 +9,6 @@ namespace opsync::cli {
 
 std::string format_duration(int64_t ns);
 std::string format_sessions_table(store::StoreReader& reader);
-std::string format_session_info(store::StoreReader& reader, const store::Session& session);
+std::string format_session_info(store::StoreReader& reader, const records::Session& session);
 
 }  // namespace opsync::cli

@@ -199,7 +199,7 @@ void write_capture_log(ReplayInput& input, std::ostream& out) {
   std::stable_sort(lines.begin(), lines.end(),
                    [](const Line& a, const Line& b) { return a.t_ns != b.t_ns ? a.t_ns < b.t_ns : a.rank < b.rank; });
 
-  const store::Session& s = input.session;
+  const records::Session& s = input.session;
   out << kMagic << "\n";
   out << "# Raw captures of " << input.origin << ", for `opsync replay --capture-log FILE`.\n";
   out << "# +DT: ns since the line before; SRC: source index or - (session); > sent, < received, T tick that sent\n";

@@ -51,35 +51,35 @@ void walk(const std::vector<T>& a, const std::vector<T>& b, Tally& tally, Source
   }
 }
 
-std::map<std::string, store::Source> sources_by_name(store::StoreReader& r, store::SessionId s) {
-  std::map<std::string, store::Source> out;
+std::map<std::string, records::Source> sources_by_name(store::StoreReader& r, records::SessionId s) {
+  std::map<std::string, records::Source> out;
   for (auto& src : r.sources(s)) out[src.name] = src;
   return out;
 }
 
-std::vector<store::Event> driver_events(const std::vector<store::Event>& all, store::SourceId source) {
-  std::vector<store::Event> out;
+std::vector<records::Event> driver_events(const std::vector<records::Event>& all, records::SourceId source) {
+  std::vector<records::Event> out;
   for (const auto& e : all) {
     if (e.source_id == source && !is_bookkeeping_event(e.source_id, e.kind)) out.push_back(e);
   }
-  std::sort(out.begin(), out.end(), [](const store::Event& x, const store::Event& y) {
+  std::sort(out.begin(), out.end(), [](const records::Event& x, const records::Event& y) {
     return std::tie(x.t_ns, x.kind, x.detail) < std::tie(y.t_ns, y.kind, y.detail);
   });
   return out;
 }
 
-std::vector<store::Scan> source_scans(const std::vector<store::Scan>& all, store::SourceId source) {
-  std::vector<store::Scan> out;
+std::vector<records::Scan> source_scans(const std::vector<records::Scan>& all, records::SourceId source) {
+  std::vector<records::Scan> out;
   for (const auto& s : all) {
     if (s.source_id == source) out.push_back(s);
   }
-  std::sort(out.begin(), out.end(), [](const store::Scan& x, const store::Scan& y) {
+  std::sort(out.begin(), out.end(), [](const records::Scan& x, const records::Scan& y) {
     return std::tie(x.start_ns, x.number) < std::tie(y.start_ns, y.number);
   });
   return out;
 }
 
-bool same_scan(const store::Scan& a, const store::Scan& b) {
+bool same_scan(const records::Scan& a, const records::Scan& b) {
   if (a.end_ns != b.end_ns || a.label != b.label || a.values.size() != b.values.size()) return false;
   for (size_t i = 0; i < a.values.size(); ++i) {
     if (a.values[i].name != b.values[i].name || a.values[i].unit != b.values[i].unit ||
@@ -90,7 +90,7 @@ bool same_scan(const store::Scan& a, const store::Scan& b) {
   return true;
 }
 
-bool same_model(const store::ClockModel& a, const store::ClockModel& b) {
+bool same_model(const records::ClockModel& a, const records::ClockModel& b) {
   return a.method == b.method && a.offset_ns == b.offset_ns && same_value(a.rate, b.rate) &&
          same_value(a.residual_rms_ns, b.residual_rms_ns) && same_value(a.residual_max_ns, b.residual_max_ns) &&
          a.n_points == b.n_points && same_value(a.uncertainty_ns, b.uncertainty_ns);
@@ -102,8 +102,8 @@ bool Comparison::same() const {
   return std::all_of(sources.begin(), sources.end(), [](const SourceComparison& s) { return s.same(); });
 }
 
-Comparison compare_sessions(store::StoreReader& a, store::SessionId session_a, store::StoreReader& b,
-                            store::SessionId session_b, const std::vector<std::string>& names) {
+Comparison compare_sessions(store::StoreReader& a, records::SessionId session_a, store::StoreReader& b,
+                            records::SessionId session_b, const std::vector<std::string>& names) {
   Comparison out;
   const auto src_a = sources_by_name(a, session_a);
   const auto src_b = sources_by_name(b, session_b);
@@ -116,11 +116,11 @@ Comparison compare_sessions(store::StoreReader& a, store::SessionId session_a, s
     sc.name = name;
     const auto ia = src_a.find(name);
     const auto ib = src_b.find(name);
-    const store::SourceId id_a = ia == src_a.end() ? -1 : ia->second.id;
-    const store::SourceId id_b = ib == src_b.end() ? -1 : ib->second.id;
+    const records::SourceId id_a = ia == src_a.end() ? -1 : ia->second.id;
+    const records::SourceId id_b = ib == src_b.end() ? -1 : ib->second.id;
 
     // Samples, channel by channel (both sides' channel names).
-    std::map<std::string, std::pair<store::ChannelId, store::ChannelId>> channels;
+    std::map<std::string, std::pair<records::ChannelId, records::ChannelId>> channels;
     if (id_a >= 0) {
       for (const auto& c : a.channels(id_a)) channels[c.name].first = c.id;
     }
@@ -128,10 +128,10 @@ Comparison compare_sessions(store::StoreReader& a, store::SessionId session_a, s
       for (const auto& c : b.channels(id_b)) channels[c.name].second = c.id;
     }
     for (const auto& [channel, pair] : channels) {
-      const auto sa = pair.first ? a.samples(pair.first) : std::vector<store::Sample>{};
-      const auto sb = pair.second ? b.samples(pair.second) : std::vector<store::Sample>{};
+      const auto sa = pair.first ? a.samples(pair.first) : std::vector<records::Sample>{};
+      const auto sb = pair.second ? b.samples(pair.second) : std::vector<records::Sample>{};
       // Samples at one time stamp are paired in arrival order (the store keeps it).
-      auto keyed = [](const std::vector<store::Sample>& v) {
+      auto keyed = [](const std::vector<records::Sample>& v) {
         std::vector<std::tuple<int64_t, size_t, double>> k;
         size_t same_t = 0;
         for (size_t i = 0; i < v.size(); ++i) {
@@ -148,28 +148,28 @@ Comparison compare_sessions(store::StoreReader& a, store::SessionId session_a, s
     }
 
     walk(
-        id_a >= 0 ? driver_events(events_a, id_a) : std::vector<store::Event>{},
-        id_b >= 0 ? driver_events(events_b, id_b) : std::vector<store::Event>{}, sc.events, sc,
-        [](const store::Event& e) { return std::make_tuple(e.t_ns, e.kind); },
-        [](const store::Event& x, const store::Event& y) { return x.detail == y.detail; },
-        [](const store::Event& e) { return fmt::format("event {} \"{}\"", e.kind, e.detail); });
+        id_a >= 0 ? driver_events(events_a, id_a) : std::vector<records::Event>{},
+        id_b >= 0 ? driver_events(events_b, id_b) : std::vector<records::Event>{}, sc.events, sc,
+        [](const records::Event& e) { return std::make_tuple(e.t_ns, e.kind); },
+        [](const records::Event& x, const records::Event& y) { return x.detail == y.detail; },
+        [](const records::Event& e) { return fmt::format("event {} \"{}\"", e.kind, e.detail); });
 
     walk(
-        id_a >= 0 ? source_scans(scans_a, id_a) : std::vector<store::Scan>{},
-        id_b >= 0 ? source_scans(scans_b, id_b) : std::vector<store::Scan>{}, sc.scans, sc,
-        [](const store::Scan& s) { return std::make_tuple(s.start_ns, s.number); },
-        [](const store::Scan& x, const store::Scan& y) { return same_scan(x, y); },
-        [](const store::Scan& s) {
+        id_a >= 0 ? source_scans(scans_a, id_a) : std::vector<records::Scan>{},
+        id_b >= 0 ? source_scans(scans_b, id_b) : std::vector<records::Scan>{}, sc.scans, sc,
+        [](const records::Scan& s) { return std::make_tuple(s.start_ns, s.number); },
+        [](const records::Scan& x, const records::Scan& y) { return same_scan(x, y); },
+        [](const records::Scan& s) {
           return fmt::format("scan {} ({} .. {}, \"{}\")", s.number, format_iso_utc(s.start_ns, 9),
                              format_iso_utc(s.end_ns, 9), s.label);
         });
 
     walk(
-        id_a >= 0 ? a.clock_models(id_a) : std::vector<store::ClockModel>{},
-        id_b >= 0 ? b.clock_models(id_b) : std::vector<store::ClockModel>{}, sc.clock_models, sc,
-        [](const store::ClockModel& m) { return std::make_tuple(m.fitted_at_ns); },
-        [](const store::ClockModel& x, const store::ClockModel& y) { return same_model(x, y); },
-        [](const store::ClockModel& m) {
+        id_a >= 0 ? a.clock_models(id_a) : std::vector<records::ClockModel>{},
+        id_b >= 0 ? b.clock_models(id_b) : std::vector<records::ClockModel>{}, sc.clock_models, sc,
+        [](const records::ClockModel& m) { return std::make_tuple(m.fitted_at_ns); },
+        [](const records::ClockModel& x, const records::ClockModel& y) { return same_model(x, y); },
+        [](const records::ClockModel& m) {
           return fmt::format("clock model {} offset {} ns rate {:.17g} rms {:.6g} ns n {}", m.method, m.offset_ns,
                              m.rate, m.residual_rms_ns, m.n_points);
         });

@@ -38,8 +38,8 @@ struct Comparison {
 };
 
 // Compares the sources named in `sources` (by name) of session a in reader a with session b.
-Comparison compare_sessions(store::StoreReader& a, store::SessionId session_a, store::StoreReader& b,
-                            store::SessionId session_b, const std::vector<std::string>& sources);
+Comparison compare_sessions(store::StoreReader& a, records::SessionId session_a, store::StoreReader& b,
+                            records::SessionId session_b, const std::vector<std::string>& sources);
 
 void print_comparison(const Comparison& c, std::FILE* out);
 

@@ -16,7 +16,7 @@ std::string num(double v) { return fmt::format("{:.17g}", v); }
 
 }  // namespace
 
-std::string render_records(store::StoreReader& reader, store::SessionId session, const std::vector<std::string>& names) {
+std::string render_records(store::StoreReader& reader, records::SessionId session, const std::vector<std::string>& names) {
   std::string out = "opsync-records 1\n";
   int64_t t0 = 0;
   for (const auto& s : reader.sessions()) {
@@ -29,9 +29,9 @@ std::string render_records(store::StoreReader& reader, store::SessionId session,
   const auto events = reader.events(session);
   const auto scans = reader.scans(session);
   for (const std::string& name : names) {
-    auto it = std::find_if(sources.begin(), sources.end(), [&](const store::Source& s) { return s.name == name; });
+    auto it = std::find_if(sources.begin(), sources.end(), [&](const records::Source& s) { return s.name == name; });
     if (it == sources.end()) continue;
-    const store::Source& src = *it;
+    const records::Source& src = *it;
     out += fmt::format("source {} {}\n", quote(src.name), quote(src.kind));
     auto channels = reader.channels(src.id);
     std::sort(channels.begin(), channels.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -42,7 +42,7 @@ std::string render_records(store::StoreReader& reader, store::SessionId session,
         return true;
       });
     }
-    std::vector<store::Event> ev;
+    std::vector<records::Event> ev;
     for (const auto& e : events) {
       if (e.source_id == src.id && !is_bookkeeping_event(e.source_id, e.kind)) ev.push_back(e);
     }
@@ -51,7 +51,7 @@ std::string render_records(store::StoreReader& reader, store::SessionId session,
     });
     out += "events\n";
     for (const auto& e : ev) out += fmt::format(" +{} {} {}\n", e.t_ns - t0, quote(e.kind), quote(e.detail));
-    std::vector<store::Scan> sc;
+    std::vector<records::Scan> sc;
     for (const auto& s : scans) {
       if (s.source_id == src.id) sc.push_back(s);
     }

@@ -23,7 +23,7 @@
 namespace opsync::replay {
 
 // Sources in the order given (by name); those not in the session are left out.
-std::string render_records(store::StoreReader& reader, store::SessionId session, const std::vector<std::string>& sources);
+std::string render_records(store::StoreReader& reader, records::SessionId session, const std::vector<std::string>& sources);
 
 struct TextDifference {
   bool same = true;

@@ -41,12 +41,12 @@ std::string excerpt(std::string_view bytes, size_t max_chars = 48) {
 
 // Stands in for the runner: what the driver sends is queued for comparison with the recorded
 // sends; records go to the new session.
-class ReplayHost final : public daemon::DriverHost {
+class ReplayHost final : public drivers::DriverHost {
  public:
-  ReplayHost(store::StoreWriter& writer, store::SessionId session, store::SourceId source, SourceReplayStats& stats)
+  ReplayHost(store::StoreWriter& writer, records::SessionId session, records::SourceId source, SourceReplayStats& stats)
       : writer_(writer), session_(session), source_(source), stats_(stats) {}
 
-  void set_channels(std::vector<store::ChannelId> ids) { ids_ = std::move(ids); }
+  void set_channels(std::vector<records::ChannelId> ids) { ids_ = std::move(ids); }
 
   void send(std::span<const uint8_t> bytes) override {
     // The runner drops sends while it is not connected (e.g. from on_disconnect) and empty ones.
@@ -58,21 +58,21 @@ class ReplayHost final : public daemon::DriverHost {
       event(t_ns, "driver_error", "sample for unknown channel index " + std::to_string(channel_index));
       return;
     }
-    writer_.push(store::Sample{ids_[channel_index], t_ns, value});
+    writer_.push(records::Sample{ids_[channel_index], t_ns, value});
     ++stats_.samples;
   }
   void event(int64_t t_ns, std::string_view kind, std::string detail) override {
-    writer_.push(store::Event{session_, source_, t_ns, std::string(kind), std::move(detail)});
+    writer_.push(records::Event{session_, source_, t_ns, std::string(kind), std::move(detail)});
     ++stats_.events;
   }
-  void scan(const store::Scan& s) override {
-    store::Scan copy = s;
+  void scan(const records::Scan& s) override {
+    records::Scan copy = s;
     copy.session_id = session_;
     copy.source_id = source_;
     writer_.push(std::move(copy));
     ++stats_.scans;
   }
-  void clock_model(const store::ClockModel& model) override {
+  void clock_model(const records::ClockModel& model) override {
     writer_.add_clock_model(source_, model);
     ++stats_.clock_models;
   }
@@ -89,22 +89,22 @@ class ReplayHost final : public daemon::DriverHost {
 
  private:
   store::StoreWriter& writer_;
-  store::SessionId session_;
-  store::SourceId source_;
+  records::SessionId session_;
+  records::SourceId source_;
   SourceReplayStats& stats_;
-  std::vector<store::ChannelId> ids_;
+  std::vector<records::ChannelId> ids_;
 };
 
 struct VersionedConfig {
   int64_t t_ns;
-  const daemon::StationConfig* config;
+  const runtime::StationConfig* config;
 };
 
 class SourceRedriver {
  public:
-  using Factory = std::function<std::unique_ptr<daemon::Driver>(const daemon::SourceConfig&)>;
+  using Factory = std::function<std::unique_ptr<drivers::Driver>(const runtime::SourceConfig&)>;
   SourceRedriver(const SourceInfo& info, const std::vector<VersionedConfig>& configs, const Factory& factory,
-                 store::StoreWriter& writer, store::SessionId session, store::SourceId source,
+                 store::StoreWriter& writer, records::SessionId session, records::SourceId source,
                  SourceReplayStats& stats)
       : info_(info), configs_(configs), factory_(factory), writer_(writer), source_(source), stats_(stats),
         host_(writer, session, source, stats) {}
@@ -183,13 +183,13 @@ class SourceRedriver {
  private:
   bool live() const { return driver_ && connected_ && !host_.dropping; }
 
-  const daemon::SourceConfig* config_at(int64_t t_ns) const {
-    const daemon::StationConfig* in_force = nullptr;
+  const runtime::SourceConfig* config_at(int64_t t_ns) const {
+    const runtime::StationConfig* in_force = nullptr;
     for (const VersionedConfig& v : configs_) {
       if (v.t_ns <= t_ns || !in_force) in_force = v.config;
     }
     if (!in_force) return nullptr;
-    for (const daemon::SourceConfig& sc : in_force->sources) {
+    for (const runtime::SourceConfig& sc : in_force->sources) {
       if (sc.name == info_.name) return &sc;
     }
     return nullptr;
@@ -207,18 +207,18 @@ class SourceRedriver {
     host_.dropping = false;
     host_.produced.clear();
     driver_.reset();
-    const daemon::SourceConfig* sc = config_at(t_ns);
+    const runtime::SourceConfig* sc = config_at(t_ns);
     if (!sc) return;  // not configured in this run of the daemon
     try {
-      driver_ = factory_ ? factory_(*sc) : daemon::make_driver(*sc);
+      driver_ = factory_ ? factory_(*sc) : runtime::make_driver(*sc);
     } catch (const std::exception& e) {
       throw ReplayError(fmt::format("source '{}': its recorded configuration does not build a driver today: {}",
                                     info_.name, e.what()));
     }
     ++stats_.drivers_built;
-    std::vector<store::ChannelId> ids;
-    for (const daemon::ChannelSpec& c : driver_->channels()) {
-      ids.push_back(writer_.open_channel(store::Channel{0, source_, c.name, c.unit, c.quantity}));
+    std::vector<records::ChannelId> ids;
+    for (const drivers::ChannelSpec& c : driver_->channels()) {
+      ids.push_back(writer_.open_channel(records::Channel{0, source_, c.name, c.unit, c.quantity}));
     }
     host_.set_channels(std::move(ids));
   }
@@ -259,15 +259,15 @@ class SourceRedriver {
   const std::vector<VersionedConfig>& configs_;
   const Factory& factory_;
   store::StoreWriter& writer_;
-  store::SourceId source_;
+  records::SourceId source_;
   SourceReplayStats& stats_;
   ReplayHost host_;
-  std::unique_ptr<daemon::Driver> driver_;
+  std::unique_ptr<drivers::Driver> driver_;
   bool connected_ = false;
   bool built_once_ = false;
 };
 
-bool configured_anywhere(const std::vector<daemon::StationConfig>& configs, const std::string& name) {
+bool configured_anywhere(const std::vector<runtime::StationConfig>& configs, const std::string& name) {
   for (const auto& c : configs) {
     for (const auto& s : c.sources) {
       if (s.name == name) return true;
@@ -285,18 +285,18 @@ bool RedriveResult::sends_all_equal() const {
   return true;
 }
 
-std::vector<daemon::StationConfig> replay_configs(const ReplayInput& input, const std::string& override_path) {
-  std::vector<daemon::StationConfig> out;
+std::vector<runtime::StationConfig> replay_configs(const ReplayInput& input, const std::string& override_path) {
+  std::vector<runtime::StationConfig> out;
   try {
     if (!override_path.empty()) {
-      out.push_back(daemon::load_station_config(override_path));
+      out.push_back(runtime::load_station_config(override_path));
       return out;
     }
     for (const ConfigVersion& v : input.configs) {
-      out.push_back(daemon::parse_station_config(
+      out.push_back(runtime::parse_station_config(
           v.text, fmt::format("station_config recorded at {}", format_iso_utc(v.t_ns, 3))));
     }
-  } catch (const daemon::ConfigError& e) {
+  } catch (const ConfigError& e) {
     throw ReplayError(fmt::format("{}: {}", input.origin, e.what()));
   }
   if (out.empty()) {
@@ -310,7 +310,7 @@ std::vector<daemon::StationConfig> replay_configs(const ReplayInput& input, cons
 
 RedriveResult redrive(ReplayInput& input, const RedriveOptions& options) {
   const auto wall_start = Clock::now();
-  const std::vector<daemon::StationConfig> configs = replay_configs(input, options.config_override_path);
+  const std::vector<runtime::StationConfig> configs = replay_configs(input, options.config_override_path);
   std::vector<VersionedConfig> versions;
   if (!options.config_override_path.empty()) {
     versions.push_back(VersionedConfig{input.first_t_ns, &configs[0]});
@@ -333,13 +333,13 @@ RedriveResult redrive(ReplayInput& input, const RedriveOptions& options) {
   wo.batch_max_age = std::chrono::milliseconds(1000);
   store::StoreWriter writer(options.out_db, wo);
   RedriveResult result;
-  result.session_id = writer.open_session(store::Session{
+  result.session_id = writer.open_session(records::Session{
       0, options.into, input.session.started_ns, 0, input.session.host,
       options.note.empty() ? fmt::format("replay of {}", input.origin) : options.note});
-  const store::SessionId sid = result.session_id;
+  const records::SessionId sid = result.session_id;
 
   // Source rows for what can be re-driven: captured, and configured in some run of the daemon.
-  std::vector<store::SourceId> ids(input.sources.size(), 0);
+  std::vector<records::SourceId> ids(input.sources.size(), 0);
   for (size_t i = 0; i < input.sources.size(); ++i) {
     const SourceInfo& src = input.sources[i];
     SourceReplayStats st;
@@ -349,18 +349,18 @@ RedriveResult redrive(ReplayInput& input, const RedriveOptions& options) {
     } else if (!configured_anywhere(configs, src.name)) {
       st.skipped_reason = "not in the station configuration";
     } else {
-      ids[i] = writer.open_source(store::Source{0, sid, src.name, src.kind, src.address, src.note, src.transport_delay_s});
+      ids[i] = writer.open_source(records::Source{0, sid, src.name, src.kind, src.address, src.note, src.transport_delay_s});
       st.replayed = true;
     }
     result.sources.push_back(std::move(st));
   }
 
-  writer.push(store::Event{sid, 0, input.session.started_ns, "replay",
+  writer.push(records::Event{sid, 0, input.session.started_ns, "replay",
                            fmt::format("re-driven from {} ({} captures) by opsync replay", input.origin,
                                        input.captures)});
   for (const CopiedEvent& e : input.copied_events) {
     if (e.source >= 0 && ids[static_cast<size_t>(e.source)] == 0) continue;
-    writer.push(store::Event{sid, e.source >= 0 ? ids[static_cast<size_t>(e.source)] : 0, e.t_ns, e.kind, e.detail});
+    writer.push(records::Event{sid, e.source >= 0 ? ids[static_cast<size_t>(e.source)] : 0, e.t_ns, e.kind, e.detail});
     ++result.copied_events;
   }
 

@@ -25,8 +25,8 @@ struct RedriveOptions {
   // Called about every 0.25 s of wall time with the fraction done (0..1) and the source.
   std::function<void(double fraction, const std::string& source)> progress;
   std::string note;  // session note; default "replay of <origin>"
-  // Builds a source's driver; default daemon::make_driver (tests give scripted drivers).
-  std::function<std::unique_ptr<daemon::Driver>(const daemon::SourceConfig&)> driver_factory;
+  // Builds a source's driver; default runtime::make_driver (tests give scripted drivers).
+  std::function<std::unique_ptr<drivers::Driver>(const runtime::SourceConfig&)> driver_factory;
 };
 
 // How one source went: the recorded exchange as the driver saw it, and what it produced.
@@ -52,7 +52,7 @@ struct SourceReplayStats {
 };
 
 struct RedriveResult {
-  store::SessionId session_id = 0;  // of the new session, in options.out_db
+  records::SessionId session_id = 0;  // of the new session, in options.out_db
   std::vector<SourceReplayStats> sources;
   uint64_t steps = 0;
   uint64_t records = 0;  // samples + events + scans + clock models produced by the drivers
@@ -64,7 +64,7 @@ struct RedriveResult {
 
 // Builds the drivers the recorded configuration describes. Throws ReplayError when the session
 // carries no configuration and none is given, or when it does not parse.
-std::vector<daemon::StationConfig> replay_configs(const ReplayInput& input, const std::string& override_path);
+std::vector<runtime::StationConfig> replay_configs(const ReplayInput& input, const std::string& override_path);
 
 // Throws ReplayError (bad input, target session exists) or store::StoreError.
 RedriveResult redrive(ReplayInput& input, const RedriveOptions& options);

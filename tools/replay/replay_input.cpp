@@ -38,7 +38,7 @@ int step_rank(StepKind kind) {
   return 3;
 }
 
-bool is_bookkeeping_event(store::SourceId source_id, std::string_view kind) {
+bool is_bookkeeping_event(records::SourceId source_id, std::string_view kind) {
   if (source_id == 0) return true;
   static constexpr std::array<std::string_view, 6> kRunner = {"connected", "connect_failed", "disconnected",
                                                               "gap",       "stopped",        "link_warning"};
@@ -82,16 +82,16 @@ void MemoryInput::finish() {
 namespace {
 
 // Link steps of every source, from the session's events; each source also gets every daemon start.
-std::vector<std::vector<Step>> link_steps(const std::vector<store::Event>& events,
+std::vector<std::vector<Step>> link_steps(const std::vector<records::Event>& events,
                                           const std::vector<SourceInfo>& sources) {
   std::vector<std::vector<Step>> out(sources.size());
-  auto index_of = [&](store::SourceId id) -> int {
+  auto index_of = [&](records::SourceId id) -> int {
     for (size_t i = 0; i < sources.size(); ++i) {
       if (sources[i].original_id == id) return static_cast<int>(i);
     }
     return -1;
   };
-  for (const store::Event& e : events) {
+  for (const records::Event& e : events) {
     if (e.source_id == 0) {
       if (e.kind == "daemon_start") {
         for (auto& v : out) v.push_back(Step{StepKind::kStart, e.t_ns, {}});
@@ -122,7 +122,7 @@ class StoreInput final : public ReplayInput {
     }
     session = *s;
     origin = fmt::format("{} session '{}'", db_path, session.name);
-    for (const store::Source& src : reader_.sources(session.id)) {
+    for (const records::Source& src : reader_.sources(session.id)) {
       sources.push_back(SourceInfo{src.name, src.kind, src.address, src.note, src.id, 0, src.transport_delay_s});
     }
     captures = reader_.count_captures(session.id);
@@ -133,8 +133,8 @@ class StoreInput final : public ReplayInput {
           session.name, db_path));
     }
     for (SourceInfo& src : sources) src.captures = reader_.count_captures_of_source(src.original_id);
-    const std::vector<store::Event> events = reader_.events(session.id);
-    for (const store::Event& e : events) {
+    const std::vector<records::Event> events = reader_.events(session.id);
+    for (const records::Event& e : events) {
       if (e.source_id == 0 && e.kind == "station_config") configs.push_back(ConfigVersion{e.t_ns, e.detail});
       if (!is_bookkeeping_event(e.source_id, e.kind)) continue;
       int index = -1;
@@ -154,9 +154,9 @@ class StoreInput final : public ReplayInput {
     if (source >= sources.size()) return;
     StepMerger merger(links_[source], fn);
     Step step;
-    reader_.for_each_capture(sources[source].original_id, [&](const store::Capture& c) {
-      step.kind = c.kind == store::CaptureKind::kIn    ? StepKind::kIn
-                  : c.kind == store::CaptureKind::kOut ? StepKind::kOut
+    reader_.for_each_capture(sources[source].original_id, [&](const records::Capture& c) {
+      step.kind = c.kind == records::CaptureKind::kIn    ? StepKind::kIn
+                  : c.kind == records::CaptureKind::kOut ? StepKind::kOut
                                                        : StepKind::kTick;
       step.t_ns = c.t_ns;
       step.bytes = c.bytes;

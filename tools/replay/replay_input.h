@@ -49,7 +49,7 @@ struct SourceInfo {
   std::string kind;  // cycler | ms | bridge | strain ...
   std::string address;
   std::string note;  // kept as recorded
-  store::SourceId original_id = 0;  // 0 when read from a capture log
+  records::SourceId original_id = 0;  // 0 when read from a capture log
   uint64_t captures = 0;
   double transport_delay_s = 0;  // kept as recorded (store::Source::transport_delay_s)
 };
@@ -70,13 +70,13 @@ struct CopiedEvent {
 
 // Events written by the daemon's runner or the session itself, not by a driver: copied by a
 // replay (and, for connected/disconnected/stopped, its input), never compared.
-bool is_bookkeeping_event(store::SourceId source_id, std::string_view kind);
+bool is_bookkeeping_event(records::SourceId source_id, std::string_view kind);
 
 class ReplayInput {
  public:
   virtual ~ReplayInput() = default;
 
-  store::Session session;
+  records::Session session;
   std::string origin;  // "FILE session NAME" or "capture log FILE", for messages and notes
   std::vector<SourceInfo> sources;
   std::vector<ConfigVersion> configs;  // in time order

@@ -129,7 +129,7 @@ void RecordedDevice::on_tick(int64_t t_ns) {
 }
 
 int64_t RecordedDevice::next_deadline_ns() const {
-  int64_t t = daemon::kNoDeadline;
+  int64_t t = drivers::kNoDeadline;
   if (!due_.empty()) t = due_.front().t_ns;
   if (anchored_ && next_unsolicited_ < ex_.unsolicited.size()) {
     t = std::min(t, ex_.unsolicited[next_unsolicited_].t_ns + offset_ns_);
@@ -185,11 +185,11 @@ std::string served_station_toml(const std::string& recorded_text, const std::str
 }  // namespace
 
 void run_serve(ReplayInput& input, const std::string& config_override, const ServeOptions& o) {
-  const std::vector<daemon::StationConfig> configs = replay_configs(input, config_override);
+  const std::vector<runtime::StationConfig> configs = replay_configs(input, config_override);
   const std::string config_text = config_override.empty() ? input.configs.back().text : configs.back().text;
   fs::create_directories(o.out_dir);
   // Simulation time: the recording's own, starting lead_s before its first capture.
-  const SimClock clock(input.first_t_ns - static_cast<int64_t>(o.lead_s * 1e9), monotonic_now_ns(), o.speed);
+  const clock::SimClock clock(input.first_t_ns - static_cast<int64_t>(o.lead_s * 1e9), clock::monotonic_now_ns(), o.speed);
 
   asio::io_context io;
   std::vector<Served> served;
@@ -197,7 +197,7 @@ void run_serve(ReplayInput& input, const std::string& config_override, const Ser
   for (size_t i = 0; i < input.sources.size(); ++i) {
     const SourceInfo& src = input.sources[i];
     if (src.captures == 0) continue;
-    const daemon::SourceConfig* sc = nullptr;
+    const runtime::SourceConfig* sc = nullptr;
     for (const auto& c : configs) {
       for (const auto& s : c.sources) {
         if (s.name == src.name) sc = &s;
@@ -215,7 +215,7 @@ void run_serve(ReplayInput& input, const std::string& config_override, const Ser
     s.name = src.name;
     s.last_recorded_ns = steps.empty() ? 0 : steps.back().t_ns;
     s.device = std::make_unique<RecordedDevice>(build_exchange(steps, *framing), make_serve_dialect(*sc));
-    if (std::holds_alternative<daemon::TcpAddress>(sc->address)) {
+    if (std::holds_alternative<runtime::TcpAddress>(sc->address)) {
       s.endpoint = std::make_unique<sim::TcpSimServer>(io, clock, *s.device, src.name, 0);
     } else {
       s.endpoint = std::make_unique<sim::PtySimServer>(io, clock, *s.device, src.name,
@@ -223,7 +223,7 @@ void run_serve(ReplayInput& input, const std::string& config_override, const Ser
     }
     s.endpoint->start();
     std::string where = s.endpoint->where();
-    if (const auto* serial = std::get_if<daemon::SerialAddress>(&sc->address)) {
+    if (const auto* serial = std::get_if<runtime::SerialAddress>(&sc->address)) {
       // Same line settings as recorded (a pseudo-terminal notes what it cannot apply).
       where += fmt::format("?baud={}&rtscts={}&stopbits={}", serial->baud, serial->rtscts ? 1 : 0, serial->stop_bits);
     }
@@ -232,7 +232,7 @@ void run_serve(ReplayInput& input, const std::string& config_override, const Ser
   }
   if (served.empty()) throw ReplayError(fmt::format("{}: no source with captures to serve", input.origin));
 
-  daemon::write_sim_clock_file(o.out_dir + "/clock.json", clock);
+  runtime::write_sim_clock_file(o.out_dir + "/clock.json", clock);
   const std::string session = o.session.empty() ? input.session.name + "-served" : o.session;
   {
     // Written last and atomically: its appearance tells scripts the instruments are up.

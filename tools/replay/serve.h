@@ -57,7 +57,7 @@ struct RecordedDeviceStats {
 // request with the same key (looking at most kMatchWindow ahead); its recorded replies follow
 // at their recorded delays. Unasked messages keep their recorded spacing, anchored at the
 // latest matched request.
-class RecordedDevice final : public daemon::SimDevice {
+class RecordedDevice final : public drivers::SimDevice {
  public:
   static constexpr size_t kMatchWindow = 64;
 

@@ -8,10 +8,10 @@
 
 namespace opsync::replay {
 
-std::unique_ptr<ServeDialect> make_serve_dialect(const daemon::SourceConfig& source) {
-  const daemon::DriverSpec* spec = daemon::find_driver(source.driver);
+std::unique_ptr<ServeDialect> make_serve_dialect(const runtime::SourceConfig& source) {
+  const drivers::DriverSpec* spec = drivers::find_driver(source.driver);
   if (!spec) throw ReplayError(fmt::format("source '{}': cannot serve driver '{}'", source.name, source.driver));
-  daemon::ConfigTable keys = *source.options;  // read, not checked: the recording's config was
+  ConfigTable keys = *source.options;  // read, not checked: the recording's config was
   return spec->make_serve_dialect(keys);
 }
 

@@ -9,9 +9,9 @@
 
 namespace opsync::replay {
 
-using daemon::ServeDialect;
+using drivers::ServeDialect;
 
 // Throws ReplayError for a driver the table does not know.
-std::unique_ptr<ServeDialect> make_serve_dialect(const daemon::SourceConfig& source);
+std::unique_ptr<ServeDialect> make_serve_dialect(const runtime::SourceConfig& source);
 
 }  // namespace opsync::replay

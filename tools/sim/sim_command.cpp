@@ -40,7 +40,7 @@ struct SimArgs {
   bool gitt = false;
   ScenarioParams scenario;  // the scenario's knobs the command exposes are bound straight to it
   double duration_s = 0;  // wall; 0 = until the scenario ends
-  daemon::SimKnobValues knobs;  // the instruments' own options (their rows' sim_knobs)
+  drivers::SimKnobValues knobs;  // the instruments' own options (their rows' sim_knobs)
   std::vector<std::string> faults;
   double lead_s = 0;  // simulated seconds before the scenario's t = 0 (lets the daemon connect first)
   bool quiet = false;
@@ -79,13 +79,13 @@ void write_strain_csv(const std::string& path, const Scenario& sc) {
 }
 
 // The scenario as the simulated instruments see it.
-class ScenarioWorld final : public daemon::SimWorld {
+class ScenarioWorld final : public drivers::SimWorld {
  public:
   explicit ScenarioWorld(const Scenario& scenario) : sc_(scenario) {}
   int64_t start_ns() const override { return sc_.params().start_ns; }
-  daemon::CellState cell(int64_t t_ns) const override {
+  drivers::CellState cell(int64_t t_ns) const override {
     const CellState c = sc_.cell(t_ns);
-    daemon::CellState m;
+    drivers::CellState m;
     m.voltage_v = c.voltage_v;
     m.current_a = c.current_a;
     m.capacity_ah = c.capacity_ah;
@@ -100,8 +100,8 @@ class ScenarioWorld final : public daemon::SimWorld {
     return m;
   }
   double ion_current_a(int mass, int64_t t_ns) const override { return sc_.ion_current_a(mass, t_ns); }
-  std::vector<daemon::TriggerEdgeTruth> trigger_edges() const override {
-    std::vector<daemon::TriggerEdgeTruth> out;
+  std::vector<drivers::TriggerEdgeTruth> trigger_edges() const override {
+    std::vector<drivers::TriggerEdgeTruth> out;
     out.reserve(sc_.edges().size());
     for (const TriggerEdge& e : sc_.edges()) out.push_back({e.t_ns, e.input, e.rising});
     return out;
@@ -113,7 +113,7 @@ class ScenarioWorld final : public daemon::SimWorld {
 };
 
 void write_station_toml(const std::string& path, const std::string& out_dir, const SimArgs& a,
-                        const std::vector<daemon::SimInstrument>& instruments,
+                        const std::vector<drivers::SimInstrument>& instruments,
                         const std::map<std::string, std::string>& where) {
   // Periods and timeouts are in simulated time: at N x speed each instrument's block scales them
   // so the wall-time rates stay sane (polling at 100 Hz wall, sync at 20 Hz wall) and host
@@ -130,7 +130,7 @@ void write_station_toml(const std::string& path, const std::string& out_dir, con
 // The --fault help: the link faults, then each instrument's own, from the driver table.
 std::string fault_help() {
   std::string kinds;
-  for (const daemon::DriverSpec* d : daemon::driver_table()) {
+  for (const drivers::DriverSpec* d : drivers::driver_table()) {
     for (std::string_view f : d->sim_faults) kinds += fmt::format(", {} ({})", f, d->name);
   }
   return fmt::format("NAME:KIND@T, T in simulated s from the start. NAME: a simulated link, as listed at start; "
@@ -149,19 +149,19 @@ void run_sim(const SimArgs& a) {
 
   // Simulation time zero is the scenario's start, minus a lead so the daemon is connected and
   // its clock fits have settled when the experiment begins.
-  const SimClock clock(p.start_ns - static_cast<int64_t>(a.lead_s * 1e9), monotonic_now_ns(), a.speed);
+  const clock::SimClock clock(p.start_ns - static_cast<int64_t>(a.lead_s * 1e9), clock::monotonic_now_ns(), a.speed);
 
   // Every instrument of the driver table, in its order.
   const ScenarioWorld world(scenario);
-  const daemon::SimSetup setup{world, a.knobs, a.speed};
-  std::vector<daemon::SimInstrument> instruments;
-  for (const daemon::DriverSpec* d : daemon::driver_table()) instruments.push_back(d->make_sim(setup));
+  const drivers::SimSetup setup{world, a.knobs, a.speed};
+  std::vector<drivers::SimInstrument> instruments;
+  for (const drivers::DriverSpec* d : drivers::driver_table()) instruments.push_back(d->make_sim(setup));
 
   asio::io_context io;
   std::vector<std::unique_ptr<SimEndpoint>> endpoints;
   for (const auto& instrument : instruments) {
-    for (const daemon::SimLink& l : instrument.links) {
-      if (l.kind == daemon::SimLink::Kind::kTcp) {
+    for (const drivers::SimLink& l : instrument.links) {
+      if (l.kind == drivers::SimLink::Kind::kTcp) {
         endpoints.push_back(std::make_unique<TcpSimServer>(io, clock, *l.device, l.name, l.tcp_port, l.link));
       } else {
         const std::string tty = (std::filesystem::absolute(a.out_dir) / (l.name + ".tty")).string();
@@ -183,13 +183,13 @@ void run_sim(const SimArgs& a) {
   }
 
   const std::string dir = a.out_dir;
-  daemon::write_sim_clock_file(dir + "/clock.json", clock);
+  runtime::write_sim_clock_file(dir + "/clock.json", clock);
   {
     std::ofstream t(dir + "/truth.json");
     nlohmann::json truth = scenario.truth();
     truth["sim"] = {{"speed", a.speed}, {"lead_s", a.lead_s}};
-    for (const daemon::DriverSpec* d : daemon::driver_table()) {
-      for (const daemon::SimKnob& k : d->sim_knobs) {
+    for (const drivers::DriverSpec* d : drivers::driver_table()) {
+      for (const drivers::SimKnob& k : d->sim_knobs) {
         if (!k.in_truth) continue;
         const double v = a.knobs.at(std::string(k.key));
         // Whole numbers as integers, as they were given.
@@ -292,7 +292,7 @@ void add_sim_command(CLI::App& app) {
   std::string about =
       "Serve simulated instruments driven by one operando scenario (Li-rich first charge at C/10 to 4.8 V, O2/CO2\n"
       "release at the 4.47 V plateau, diffraction scans with strain), one for each driver:\n";
-  for (const daemon::DriverSpec* d : daemon::driver_table()) about += fmt::format("  {:<8} {}\n", d->name, d->summary);
+  for (const drivers::DriverSpec* d : drivers::driver_table()) about += fmt::format("  {:<8} {}\n", d->name, d->summary);
   about += "Writes clock.json, truth.json, strain.csv and a ready station.toml into --out; run\n"
            "`opsyncd --config OUT/station.toml` against it.";
   auto* cmd = app.add_subcommand("sim", about);
@@ -317,8 +317,8 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--duration-s", a->duration_s, "Stop after this many wall seconds (default: when the scenario ends)");
   cmd->add_option("--lead-s", a->lead_s, "Simulated seconds before the scenario starts")->capture_default_str();
   // Each instrument's own options, from its row of the driver table.
-  for (const daemon::DriverSpec* d : daemon::driver_table()) {
-    for (const daemon::SimKnob& k : d->sim_knobs) {
+  for (const drivers::DriverSpec* d : drivers::driver_table()) {
+    for (const drivers::SimKnob& k : d->sim_knobs) {
       std::string option = "--" + std::string(k.key);
       std::replace(option.begin(), option.end(), '_', '-');
       double& value = a->knobs[std::string(k.key)];

@@ -31,7 +31,7 @@ std::optional<double> fault_number(const std::string& text) {
 
 using ErrorCode = boost::system::error_code;
 
-SimEndpoint::SimEndpoint(asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
+SimEndpoint::SimEndpoint(asio::io_context& io, const clock::Clock& clock, drivers::SimDevice& device, std::string name,
                          LinkOptions link)
     : io_(io),
       clock_(clock),
@@ -122,7 +122,7 @@ void SimEndpoint::enqueue(Direction d, std::vector<uint8_t> bytes) {
     }
     return;
   }
-  int64_t due = monotonic_now_ns() + clock_.to_monotonic_duration_ns(j);
+  int64_t due = clock::monotonic_now_ns() + clock_.to_monotonic_duration_ns(j);
   if (!queue.empty()) due = std::max(due, queue.back().due_mono_ns);
   queue.push_back({due, std::move(bytes)});
   if (queue.size() == 1) arm(d);
@@ -132,7 +132,7 @@ void SimEndpoint::arm(Direction d) {
   auto& queue = d == Direction::to_device ? to_device_ : to_client_;
   auto& timer = d == Direction::to_device ? to_device_timer_ : to_client_timer_;
   if (queue.empty()) return;
-  timer.expires_after(std::chrono::nanoseconds(std::max<int64_t>(0, queue.front().due_mono_ns - monotonic_now_ns())));
+  timer.expires_after(std::chrono::nanoseconds(std::max<int64_t>(0, queue.front().due_mono_ns - clock::monotonic_now_ns())));
   timer.async_wait([this, d](const ErrorCode& ec) {
     if (!ec) drain(d);
   });
@@ -140,7 +140,7 @@ void SimEndpoint::arm(Direction d) {
 
 void SimEndpoint::drain(Direction d) {
   auto& queue = d == Direction::to_device ? to_device_ : to_client_;
-  const int64_t now = monotonic_now_ns();
+  const int64_t now = clock::monotonic_now_ns();
   while (!queue.empty() && queue.front().due_mono_ns <= now) {
     std::vector<uint8_t> bytes = std::move(queue.front().bytes);
     queue.pop_front();
@@ -162,7 +162,7 @@ void SimEndpoint::pump() {
     if (!out.empty() && has_client()) deliver_out(std::move(out));
   }
   const int64_t deadline = device_.next_deadline_ns();
-  if (deadline == daemon::kNoDeadline) return;
+  if (deadline == drivers::kNoDeadline) return;
   tick_timer_.expires_after(
       std::chrono::nanoseconds(clock_.to_monotonic_duration_ns(std::max<int64_t>(0, deadline - clock_.now_ns()))));
   tick_timer_.async_wait([this](const ErrorCode& ec) {
@@ -172,7 +172,7 @@ void SimEndpoint::pump() {
 
 // ---- TCP ----
 
-TcpSimServer::TcpSimServer(asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
+TcpSimServer::TcpSimServer(asio::io_context& io, const clock::Clock& clock, drivers::SimDevice& device, std::string name,
                            uint16_t port, LinkOptions link)
     : SimEndpoint(io, clock, device, std::move(name), link), acceptor_(io), port_(port) {}
 
@@ -246,7 +246,7 @@ void TcpSimServer::drop_link() {
 
 // ---- pseudo-terminal ----
 
-PtySimServer::PtySimServer(asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
+PtySimServer::PtySimServer(asio::io_context& io, const clock::Clock& clock, drivers::SimDevice& device, std::string name,
                            std::string link_path, LinkOptions link)
     : SimEndpoint(io, clock, device, std::move(name), link), link_path_(std::move(link_path)) {}
 

@@ -22,11 +22,11 @@
 
 namespace opsync::sim {
 
-using LinkOptions = daemon::SimLinkOptions;  // jitter of the link (drivers/sim_instrument.h)
+using LinkOptions = drivers::SimLinkOptions;  // jitter of the link (drivers/sim_instrument.h)
 
 class SimEndpoint {
  public:
-  SimEndpoint(boost::asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
+  SimEndpoint(boost::asio::io_context& io, const clock::Clock& clock, drivers::SimDevice& device, std::string name,
               LinkOptions link);
   virtual ~SimEndpoint() = default;
   virtual void start() = 0;
@@ -49,7 +49,7 @@ class SimEndpoint {
   virtual bool has_client() const = 0;
 
   boost::asio::io_context& io_;
-  const Clock& clock_;
+  const clock::Clock& clock_;
 
  private:
   // Bytes on their way through the jittery link, in order; due in CLOCK_MONOTONIC ns.
@@ -67,7 +67,7 @@ class SimEndpoint {
   void clear_in_flight();  // the link went down: what was on the wire is gone
   int64_t jitter_ns();
 
-  daemon::SimDevice& device_;
+  drivers::SimDevice& device_;
   std::string name_;
   LinkOptions link_;
   std::mt19937_64 rng_;
@@ -80,7 +80,7 @@ class SimEndpoint {
 
 class TcpSimServer final : public SimEndpoint {
  public:
-  TcpSimServer(boost::asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
+  TcpSimServer(boost::asio::io_context& io, const clock::Clock& clock, drivers::SimDevice& device, std::string name,
                uint16_t port, LinkOptions link = {});
   void start() override;
   void stop() override;
@@ -105,7 +105,7 @@ class PtySimServer final : public SimEndpoint {
  public:
   // link_path: a symlink that always points at the current pseudo-terminal (re-pointed when a
   // drop opens a new one, as a USB adapter re-enumerates).
-  PtySimServer(boost::asio::io_context& io, const Clock& clock, daemon::SimDevice& device, std::string name,
+  PtySimServer(boost::asio::io_context& io, const clock::Clock& clock, drivers::SimDevice& device, std::string name,
                std::string link_path, LinkOptions link = {});
   ~PtySimServer() override;
   void start() override;

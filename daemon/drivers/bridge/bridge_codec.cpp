@@ -3,7 +3,7 @@
 
 #include "drivers/bridge/frame.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 std::vector<uint8_t> encode_envelope(const Envelope& envelope) {
   std::vector<uint8_t> bytes(envelope.ByteSizeLong());
@@ -22,4 +22,4 @@ std::vector<uint8_t> encode_envelope_frame(const Envelope& envelope) {
   return encode_frame(encode_envelope(envelope));
 }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

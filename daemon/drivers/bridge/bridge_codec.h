@@ -7,9 +7,9 @@
 #include <span>
 #include <vector>
 
-#include "bridge.pb.h"
+#include "drivers/bridge/bridge_messages.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 inline constexpr uint32_t kProtocolVersion = PROTOCOL_VERSION_CURRENT;
 inline constexpr uint32_t kInputCount = 4;
@@ -20,4 +20,4 @@ std::optional<Envelope> decode_envelope(std::span<const uint8_t> payload);
 // encode_envelope, framed for the wire.
 std::vector<uint8_t> encode_envelope_frame(const Envelope& envelope);
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -10,7 +10,7 @@
 
 #include "drivers/bridge/bridge_codec.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 namespace {
 
 constexpr size_t kMaxPendingPings = 64;  // more than sync_timeout / sync_period (50 by default)
@@ -25,8 +25,8 @@ const char* edge_name(EdgeKind e) {
 
 }  // namespace
 
-daemon::ConfigProblems BridgeConfig::problems() const {
-  daemon::ConfigProblems p;
+opsync::ConfigProblems BridgeConfig::problems() const {
+  opsync::ConfigProblems p;
   auto input = [&](const char* key, uint32_t v) {
     if (v > 3) p.push_back({key, "is a trigger input from 0 to 3"});
   };
@@ -61,13 +61,13 @@ clock::SyncOptions BridgeDriver::sync_options() const {
   return o;
 }
 
-void BridgeDriver::send(daemon::DriverHost& host, const Envelope& envelope) {
+void BridgeDriver::send(drivers::DriverHost& host, const Envelope& envelope) {
   const std::vector<uint8_t> bytes = encode_envelope_frame(envelope);
   counters_.bytes_out += bytes.size();
   host.send(bytes);
 }
 
-void BridgeDriver::on_connect(daemon::DriverHost& host, int64_t t_ns) {
+void BridgeDriver::on_connect(drivers::DriverHost& host, int64_t t_ns) {
   connected_ = true;
   reconnect_requested_ = false;
   decoder_.reset();
@@ -101,7 +101,7 @@ void BridgeDriver::on_connect(daemon::DriverHost& host, int64_t t_ns) {
   send(host, start);
 }
 
-void BridgeDriver::send_ping(daemon::DriverHost& host, int64_t t_ns) {
+void BridgeDriver::send_ping(drivers::DriverHost& host, int64_t t_ns) {
   Envelope e;
   SyncRequest* r = e.mutable_sync_request();
   r->set_seq(next_ping_seq_);
@@ -116,7 +116,7 @@ void BridgeDriver::send_ping(daemon::DriverHost& host, int64_t t_ns) {
   ++stats_.sync_sent;
 }
 
-void BridgeDriver::on_tick(daemon::DriverHost& host, int64_t t_ns) {
+void BridgeDriver::on_tick(drivers::DriverHost& host, int64_t t_ns) {
   if (!connected_) return;
   if (!reconnect_requested_ && t_ns - last_reply_ns_ >= config_.reply_timeout_ns) {
     reconnect_requested_ = true;
@@ -143,13 +143,13 @@ void BridgeDriver::on_tick(daemon::DriverHost& host, int64_t t_ns) {
 }
 
 int64_t BridgeDriver::next_deadline_ns() const {
-  if (!connected_) return daemon::kNoDeadline;
+  if (!connected_) return drivers::kNoDeadline;
   int64_t t = std::min(next_sync_ns_, limiter_.next_deadline_ns());
   if (!reconnect_requested_) t = std::min(t, last_reply_ns_ + config_.reply_timeout_ns);
   return t;
 }
 
-void BridgeDriver::on_disconnect(daemon::DriverHost& host, int64_t t_ns) {
+void BridgeDriver::on_disconnect(drivers::DriverHost& host, int64_t t_ns) {
   if (connected_) {
     if (regression_.valid()) {
       // Edges the fit maps plausibly go out now; any others (e.g. after an undetected step)
@@ -178,7 +178,7 @@ void BridgeDriver::on_disconnect(daemon::DriverHost& host, int64_t t_ns) {
   pings_.clear();
 }
 
-void BridgeDriver::on_bytes(daemon::DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) {
+void BridgeDriver::on_bytes(drivers::DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) {
   counters_.bytes_in += bytes.size();
   FrameResult frame;
   for (uint8_t b : bytes) {
@@ -186,7 +186,7 @@ void BridgeDriver::on_bytes(daemon::DriverHost& host, std::span<const uint8_t> b
   }
 }
 
-void BridgeDriver::handle_frame(daemon::DriverHost& host, const FrameResult& frame, int64_t t_ns) {
+void BridgeDriver::handle_frame(drivers::DriverHost& host, const FrameResult& frame, int64_t t_ns) {
   switch (frame.status) {
     case FrameStatus::ok: {
       std::optional<Envelope> envelope = decode_envelope(frame.payload);
@@ -219,7 +219,7 @@ void BridgeDriver::handle_frame(daemon::DriverHost& host, const FrameResult& fra
   }
 }
 
-void BridgeDriver::handle_envelope(daemon::DriverHost& host, const Envelope& envelope, int64_t t_ns) {
+void BridgeDriver::handle_envelope(drivers::DriverHost& host, const Envelope& envelope, int64_t t_ns) {
   switch (envelope.body_case()) {
     case Envelope::kHello:
       ++counters_.messages_ok;
@@ -268,7 +268,7 @@ void BridgeDriver::handle_envelope(daemon::DriverHost& host, const Envelope& env
   }
 }
 
-void BridgeDriver::handle_hello(daemon::DriverHost& host, const Hello& hello, int64_t t_ns) {
+void BridgeDriver::handle_hello(drivers::DriverHost& host, const Hello& hello, int64_t t_ns) {
   host.event(t_ns, "hello",
              fmt::format("bridge firmware '{}', protocol {}, {} Hz, {} inputs", hello.firmware_version().substr(0, 32),
                          hello.protocol_version(), hello.tick_hz(), hello.input_count()));
@@ -285,7 +285,7 @@ void BridgeDriver::handle_hello(daemon::DriverHost& host, const Hello& hello, in
   }
 }
 
-void BridgeDriver::handle_edge(daemon::DriverHost& host, const Edge& edge, int64_t t_ns) {
+void BridgeDriver::handle_edge(drivers::DriverHost& host, const Edge& edge, int64_t t_ns) {
   if (expected_edge_seq_) {
     const uint32_t gap = edge.seq() - *expected_edge_seq_;  // modulo 2^32
     if (gap != 0 && gap < 0x80000000u) {
@@ -320,7 +320,7 @@ void BridgeDriver::handle_edge(daemon::DriverHost& host, const Edge& edge, int64
   }
 }
 
-void BridgeDriver::handle_sync_reply(daemon::DriverHost& host, const SyncReply& reply, int64_t t4_ns) {
+void BridgeDriver::handle_sync_reply(drivers::DriverHost& host, const SyncReply& reply, int64_t t4_ns) {
   auto it = pings_.begin();
   while (it != pings_.end() && it->seq != reply.seq()) ++it;
   if (it == pings_.end() || it->t1_ns != reply.t1_host_ns() || reply.t2_tick() > static_cast<uint64_t>(INT64_MAX) ||
@@ -338,7 +338,7 @@ void BridgeDriver::handle_sync_reply(daemon::DriverHost& host, const SyncReply& 
   add_exchange(host, x, t4_ns);
 }
 
-void BridgeDriver::add_exchange(daemon::DriverHost& host, const clock::SyncExchange& x, int64_t t_ns) {
+void BridgeDriver::add_exchange(drivers::DriverHost& host, const clock::SyncExchange& x, int64_t t_ns) {
   const int64_t threshold_ns = sync_options().step_threshold_ns;
   const bool was_valid = regression_.valid();
   bool deviates = false;
@@ -374,7 +374,7 @@ void BridgeDriver::add_exchange(daemon::DriverHost& host, const clock::SyncExcha
   }
 }
 
-size_t BridgeDriver::release_plausible(daemon::DriverHost& host, const clock::SyncRegression& fit) {
+size_t BridgeDriver::release_plausible(drivers::DriverHost& host, const clock::SyncRegression& fit) {
   const int64_t window_ns = sync_options().step_threshold_ns / 2;
   size_t n = 0;
   while (!pending_.empty()) {
@@ -390,12 +390,12 @@ size_t BridgeDriver::release_plausible(daemon::DriverHost& host, const clock::Sy
   return n;
 }
 
-void BridgeDriver::emit_unmapped(daemon::DriverHost& host, const PendingEdge& edge) {
+void BridgeDriver::emit_unmapped(drivers::DriverHost& host, const PendingEdge& edge) {
   ++stats_.edges_unmapped;
   emit_edge(host, edge, edge.arrival_ns);
 }
 
-void BridgeDriver::emit_edge(daemon::DriverHost& host, const PendingEdge& e, int64_t t_ns) {
+void BridgeDriver::emit_edge(drivers::DriverHost& host, const PendingEdge& e, int64_t t_ns) {
   ++stats_.edges;
   host.sample(0, t_ns, static_cast<double>(e.input));
 
@@ -421,7 +421,7 @@ void BridgeDriver::emit_edge(daemon::DriverHost& host, const PendingEdge& e, int
     ++stats_.scans;
     const std::string label = fmt::format("scan {}: {} frames", scans_started_, scan_frames_);
     host.event(t_ns, "scan_end", label);
-    store::Scan scan;
+    records::Scan scan;
     scan.number = scans_started_;
     scan.start_ns = scan_start_ns_;
     scan.end_ns = t_ns;
@@ -436,7 +436,7 @@ void BridgeDriver::emit_edge(daemon::DriverHost& host, const PendingEdge& e, int
   }
 }
 
-void BridgeDriver::handle_counters(daemon::DriverHost& host, const Counters& c, int64_t t_ns) {
+void BridgeDriver::handle_counters(drivers::DriverHost& host, const Counters& c, int64_t t_ns) {
   if (device_counters_) {
     const Counters& old = *device_counters_;
     // Counters only fall when the device restarted or was reset: take the new ones as baseline.
@@ -458,14 +458,14 @@ void BridgeDriver::handle_counters(daemon::DriverHost& host, const Counters& c, 
   device_counters_ = c;
 }
 
-void BridgeDriver::emit_clock_model(daemon::DriverHost& host, int64_t t_ns) {
-  store::ClockModel m = regression_.model(t_ns);
+void BridgeDriver::emit_clock_model(drivers::DriverHost& host, int64_t t_ns) {
+  records::ClockModel m = regression_.model(t_ns);
   m.method = "regression";
   host.clock_model(m);
 }
 
-void BridgeDriver::limited_event(daemon::DriverHost& host, int64_t t_ns, std::string_view kind, std::string detail) {
+void BridgeDriver::limited_event(drivers::DriverHost& host, int64_t t_ns, std::string_view kind, std::string detail) {
   limiter_.event(host, counters_, t_ns, kind, std::move(detail));
 }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

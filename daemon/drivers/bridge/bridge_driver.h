@@ -8,7 +8,7 @@
 // a step, held edges that the old fit maps plausibly (within step_threshold/2 of their arrival)
 // are emitted with it; the rest wait for the new fit. So no edge is dropped for lack of a fit or
 // stamped across a step; the price is that samples come out map_delay_ns (fit_settle_ns after
-// start-up or a step) after the edge. Measured in tests/drivers/bridge/loop_test.cpp.
+// start-up or a step) after the edge. Measured in tests/daemon/drivers/bridge/bridge_loop_test.cpp.
 #pragma once
 
 #include <cstdint>
@@ -19,14 +19,14 @@
 #include <string_view>
 #include <vector>
 
-#include "bridge.pb.h"
+#include "drivers/bridge/bridge_messages.h"
 #include "clock/sync_regression.h"
 #include "core/config_problem.h"
 #include "drivers/bridge/frame.h"
 #include "drivers/driver.h"
 #include "drivers/event_limiter.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 struct BridgeConfig {
   // Trigger input (0..3) of each role. scan_start_input == scan_end_input means one gate signal:
@@ -62,7 +62,7 @@ struct BridgeConfig {
   size_t max_pending_edges = 100'000;          // held edges beyond this are emitted early
 
   // Problems with the configuration, by station.toml key; empty if it is usable.
-  daemon::ConfigProblems problems() const;
+  opsync::ConfigProblems problems() const;
 };
 
 struct BridgeStats {
@@ -80,20 +80,20 @@ struct BridgeStats {
   uint64_t edge_seq_resets = 0;    // Edge.seq went back: the bridge restarted (or reset its counters)
 };
 
-class BridgeDriver final : public daemon::Driver {
+class BridgeDriver final : public drivers::Driver {
  public:
   explicit BridgeDriver(BridgeConfig config = {});
 
   std::string_view kind() const override { return "bridge"; }
-  const std::vector<daemon::ChannelSpec>& channels() const override { return channels_; }
-  void on_connect(daemon::DriverHost& host, int64_t t_ns) override;
-  void on_bytes(daemon::DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) override;
-  void on_tick(daemon::DriverHost& host, int64_t t_ns) override;
+  const std::vector<drivers::ChannelSpec>& channels() const override { return channels_; }
+  void on_connect(drivers::DriverHost& host, int64_t t_ns) override;
+  void on_bytes(drivers::DriverHost& host, std::span<const uint8_t> bytes, int64_t t_ns) override;
+  void on_tick(drivers::DriverHost& host, int64_t t_ns) override;
   int64_t next_deadline_ns() const override;
   // Emits the edges the current fit can map and the clock model through the host of the last
   // on_connect (Driver::on_disconnect has no host parameter; the host outlives the connection).
-  void on_disconnect(daemon::DriverHost& host, int64_t t_ns) override;
-  const daemon::DriverCounters& counters() const override { return counters_; }
+  void on_disconnect(drivers::DriverHost& host, int64_t t_ns) override;
+  const drivers::DriverCounters& counters() const override { return counters_; }
 
   const BridgeConfig& config() const { return config_; }
   const BridgeStats& stats() const { return stats_; }
@@ -120,35 +120,35 @@ class BridgeDriver final : public daemon::Driver {
     int64_t arrival_ns;
   };
 
-  void send(daemon::DriverHost& host, const Envelope& envelope);
-  void send_ping(daemon::DriverHost& host, int64_t t_ns);
-  void handle_frame(daemon::DriverHost& host, const FrameResult& frame, int64_t t_ns);
-  void handle_envelope(daemon::DriverHost& host, const Envelope& envelope, int64_t t_ns);
-  void handle_hello(daemon::DriverHost& host, const Hello& hello, int64_t t_ns);
-  void handle_edge(daemon::DriverHost& host, const Edge& edge, int64_t t_ns);
-  void handle_sync_reply(daemon::DriverHost& host, const SyncReply& reply, int64_t t4_ns);
-  void handle_counters(daemon::DriverHost& host, const Counters& counters, int64_t t_ns);
-  void add_exchange(daemon::DriverHost& host, const clock::SyncExchange& x, int64_t t_ns);
+  void send(drivers::DriverHost& host, const Envelope& envelope);
+  void send_ping(drivers::DriverHost& host, int64_t t_ns);
+  void handle_frame(drivers::DriverHost& host, const FrameResult& frame, int64_t t_ns);
+  void handle_envelope(drivers::DriverHost& host, const Envelope& envelope, int64_t t_ns);
+  void handle_hello(drivers::DriverHost& host, const Hello& hello, int64_t t_ns);
+  void handle_edge(drivers::DriverHost& host, const Edge& edge, int64_t t_ns);
+  void handle_sync_reply(drivers::DriverHost& host, const SyncReply& reply, int64_t t4_ns);
+  void handle_counters(drivers::DriverHost& host, const Counters& counters, int64_t t_ns);
+  void add_exchange(drivers::DriverHost& host, const clock::SyncExchange& x, int64_t t_ns);
   // Emits held edges in order while `fit` maps them within step_threshold/2 of their arrival;
   // returns how many it emitted.
-  size_t release_plausible(daemon::DriverHost& host, const clock::SyncRegression& fit);
-  void emit_edge(daemon::DriverHost& host, const PendingEdge& edge, int64_t t_ns);
-  void emit_unmapped(daemon::DriverHost& host, const PendingEdge& edge);
-  void emit_clock_model(daemon::DriverHost& host, int64_t t_ns);
+  size_t release_plausible(drivers::DriverHost& host, const clock::SyncRegression& fit);
+  void emit_edge(drivers::DriverHost& host, const PendingEdge& edge, int64_t t_ns);
+  void emit_unmapped(drivers::DriverHost& host, const PendingEdge& edge);
+  void emit_clock_model(drivers::DriverHost& host, int64_t t_ns);
   // Per-message events (bad frames, sequence gaps, ...) go through the rate limit.
-  void limited_event(daemon::DriverHost& host, int64_t t_ns, std::string_view kind, std::string detail);
+  void limited_event(drivers::DriverHost& host, int64_t t_ns, std::string_view kind, std::string detail);
   clock::SyncOptions sync_options() const;
 
   BridgeConfig config_;
-  std::vector<daemon::ChannelSpec> channels_;
-  daemon::DriverCounters counters_;
+  std::vector<drivers::ChannelSpec> channels_;
+  drivers::DriverCounters counters_;
   BridgeStats stats_;
   FrameDecoder decoder_;
   clock::SyncRegression regression_;
   std::deque<clock::SyncExchange> exchanges_;
   std::deque<PendingPing> pings_;
   std::deque<PendingEdge> pending_;
-  daemon::EventLimiter limiter_;
+  drivers::EventLimiter limiter_;
 
   bool connected_ = false;
   bool reconnect_requested_ = false;
@@ -167,4 +167,4 @@ class BridgeDriver final : public daemon::Driver {
   int64_t scan_frames_ = 0;
 };
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

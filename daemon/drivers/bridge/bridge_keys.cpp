@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
-BridgeConfig read_bridge_keys(daemon::ConfigTable& t) {
+BridgeConfig read_bridge_keys(ConfigTable& t) {
   BridgeConfig c;
   auto input = [&](const char* key, uint32_t& out) {
     if (auto v = t.integer(key)) {
@@ -28,4 +28,4 @@ BridgeConfig read_bridge_keys(daemon::ConfigTable& t) {
   return c;
 }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -10,7 +10,7 @@
 #include "drivers/bridge/bridge_sim.h"
 #include "drivers/driver_table.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::bridge {
 namespace {
 
 std::unique_ptr<Driver> make_driver(ConfigTable& keys) {
@@ -89,4 +89,4 @@ reply_timeout_s = 3          # nothing at all this long: reconnect
 )",
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::bridge

@@ -8,7 +8,7 @@
 #include "drivers/bridge/frame.h"
 #include "drivers/serve_framing.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 namespace {
 
 std::optional<Envelope> decode_frame(const std::string& frame) {
@@ -23,7 +23,7 @@ std::optional<Envelope> decode_frame(const std::string& frame) {
   return std::nullopt;
 }
 
-class BridgeDialect final : public daemon::ServeDialect {
+class BridgeDialect final : public drivers::ServeDialect {
  public:
   std::string_view name() const override { return "bridge"; }
   void feed(std::string_view bytes) override { requests_.feed(bytes); }
@@ -49,7 +49,7 @@ class BridgeDialect final : public daemon::ServeDialect {
   void matched(const std::string& recorded, const std::string& live) override {
     const auto r = decode_frame(recorded), l = decode_frame(live);
     if (r && l && r->has_sync_request() && l->has_sync_request()) {
-      daemon::remember_bounded(pings_, r->sync_request().seq(),
+      drivers::remember_bounded(pings_, r->sync_request().seq(),
                                Ping{l->sync_request().seq(), l->sync_request().t1_host_ns()});
     }
   }
@@ -71,13 +71,13 @@ class BridgeDialect final : public daemon::ServeDialect {
     uint32_t seq;
     int64_t t1_ns;
   };
-  daemon::TerminatedFramer requests_{'\0'};
-  daemon::TerminatedFramer replies_{'\0'};
+  drivers::TerminatedFramer requests_{'\0'};
+  drivers::TerminatedFramer replies_{'\0'};
   std::map<uint32_t, Ping> pings_;
 };
 
 }  // namespace
 
-std::unique_ptr<daemon::ServeDialect> make_bridge_serve_dialect() { return std::make_unique<BridgeDialect>(); }
+std::unique_ptr<drivers::ServeDialect> make_bridge_serve_dialect() { return std::make_unique<BridgeDialect>(); }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -7,8 +7,8 @@
 
 #include "drivers/serve_dialect.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
-std::unique_ptr<daemon::ServeDialect> make_bridge_serve_dialect();
+std::unique_ptr<drivers::ServeDialect> make_bridge_serve_dialect();
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -9,7 +9,7 @@
 #include "drivers/bridge/bridge_codec.h"
 #include "drivers/bridge/crc.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 namespace {
 
 bool parse_int(std::string_view text, int64_t& value) {
@@ -207,7 +207,7 @@ void BridgeSimulator::handle_frame(const FrameResult& frame, int64_t t_ns) {
 }
 
 int64_t BridgeSimulator::next_deadline_ns() const {
-  int64_t t = daemon::kNoDeadline;
+  int64_t t = drivers::kNoDeadline;
   if (next_edge_ < opt_.schedule.size()) t = std::min(t, opt_.schedule[next_edge_].t_ns);
   if (connected_) t = std::min(t, next_heartbeat_ns_);
   for (const Outgoing& o : out_) {
@@ -259,4 +259,4 @@ bool BridgeSimulator::inject(std::string_view fault) {
   return false;
 }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -18,11 +18,11 @@
 #include <string_view>
 #include <vector>
 
-#include "bridge.pb.h"
+#include "drivers/bridge/bridge_messages.h"
 #include "drivers/bridge/frame.h"
 #include "drivers/sim_device.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 struct ScheduledEdge {
   int64_t t_ns = 0;  // true time of the transition (simulation/reference clock)
@@ -62,7 +62,7 @@ struct BridgeSimOptions {
   std::vector<ScheduledEdge> schedule;    // true edges of the scenario (any order)
 };
 
-class BridgeSimulator final : public daemon::SimDevice {
+class BridgeSimulator final : public drivers::SimDevice {
  public:
   explicit BridgeSimulator(BridgeSimOptions options);
 
@@ -117,4 +117,4 @@ class BridgeSimulator final : public daemon::SimDevice {
   std::mt19937_64 rng_;
 };
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -1,7 +1,7 @@
 // COBS encoder/decoder; see cobs.h.
 #include "drivers/bridge/cobs.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 size_t cobs_encode(const uint8_t* in, size_t n, uint8_t* out, size_t out_capacity) {
   if (out_capacity < cobs_max_encoded_size(n)) return 0;
@@ -65,4 +65,4 @@ CobsDecodeResult cobs_decode(const uint8_t* in, size_t n, uint8_t* out, size_t o
   return r;
 }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

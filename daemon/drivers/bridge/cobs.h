@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 // Largest encoding of n bytes: one code byte per started 254-byte run (and one for n == 0).
 constexpr size_t cobs_max_encoded_size(size_t n) { return n == 0 ? 1 : n + (n + 253) / 254; }
@@ -31,4 +31,4 @@ struct CobsDecodeResult {
 // alias the input (decoding in place is safe: the write position never passes the read position).
 CobsDecodeResult cobs_decode(const uint8_t* in, size_t n, uint8_t* out, size_t out_capacity);
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

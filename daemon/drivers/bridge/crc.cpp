@@ -4,7 +4,7 @@
 
 #include <array>
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 namespace {
 
 constexpr uint32_t kCrc32cPolyReflected = 0x82F63B78u;
@@ -41,4 +41,4 @@ uint16_t crc16_ccitt_false(const uint8_t* data, size_t n) {
   return crc;
 }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

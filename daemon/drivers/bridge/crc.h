@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 // CRC-32C over the data appended with its own CRC in little-endian order always gives this
 // (the residue 0xB798B438 after the final xor), so a receiver checks a frame in one pass.
@@ -23,4 +23,4 @@ uint32_t crc32c(const uint8_t* data, size_t n);
 // after which the CRC over data + CRC is 0.
 uint16_t crc16_ccitt_false(const uint8_t* data, size_t n);
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -6,7 +6,7 @@
 #include "drivers/bridge/cobs.h"
 #include "drivers/bridge/crc.h"
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 void append_cobs_frame(std::span<const uint8_t> body, std::vector<uint8_t>& out) {
   const size_t start = out.size();
@@ -83,4 +83,4 @@ bool FrameDecoder::push(uint8_t byte, FrameResult* result) {
   return true;
 }
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

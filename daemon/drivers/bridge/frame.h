@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-namespace opsync::bridge {
+namespace opsync::drivers::bridge {
 
 // Cap on one encoded frame (without its delimiter). Real frames are under 70 bytes
 // (nanopb's Envelope_size is 69); the cap only bounds what garbage can make us hold.
@@ -64,4 +64,4 @@ class FrameDecoder {
   FrameStats stats_;
 };
 
-}  // namespace opsync::bridge
+}  // namespace opsync::drivers::bridge

@@ -13,7 +13,7 @@
 
 #include "core/time_format.h"
 
-namespace opsync::daemon::macnet {
+namespace opsync::drivers::macnet {
 namespace {
 
 struct CodeName {
@@ -645,4 +645,4 @@ std::string encode_json_error_reply(int code, std::string_view message, const Js
   return encode_json_message(reply, pretty);
 }
 
-}  // namespace opsync::daemon::macnet
+}  // namespace opsync::drivers::macnet

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace opsync::daemon::macnet {
+namespace opsync::drivers::macnet {
 
 inline constexpr uint16_t kBinaryTcpPort = 57560;
 inline constexpr uint16_t kJsonTcpPort = 57570;
@@ -227,4 +227,4 @@ std::string encode_json_message(const Json& object, bool pretty);  // dump + CRL
 // "2016-11-14T09:24:08": the tester's wall clock (UTC + offset), seconds truncated.
 std::string format_tester_time_iso(int64_t tester_time_ms, int32_t tester_zone_offset_s);
 
-}  // namespace opsync::daemon::macnet
+}  // namespace opsync::drivers::macnet

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <utility>
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 namespace {
 
 using macnet::ChannelReading;
@@ -449,4 +449,4 @@ void MacnetDriver::emit_clock_model(DriverHost& host, int64_t t_ns, bool force) 
   sync_points_at_emit_ = stats_.sync_points;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

@@ -17,7 +17,7 @@
 #include "drivers/event_limiter.h"
 #include "drivers/macnet/macnet_codec.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 
 struct MacnetConfig {
   macnet::Mode mode = macnet::Mode::kJson;
@@ -147,4 +147,4 @@ class MacnetDriver final : public Driver {
   uint64_t sync_points_at_emit_ = 0;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

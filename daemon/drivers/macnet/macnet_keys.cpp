@@ -1,7 +1,7 @@
 // station.toml keys -> MacnetConfig: types here, value checks in MacnetConfig::problems().
 #include "drivers/macnet/macnet_keys.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 
 MacnetConfig read_macnet_keys(ConfigTable& t) {
   MacnetConfig c;
@@ -20,4 +20,4 @@ MacnetConfig read_macnet_keys(ConfigTable& t) {
   return c;
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

@@ -8,7 +8,7 @@
 #include "drivers/macnet/macnet_serve_dialect.h"
 #include "drivers/macnet/macnet_sim.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 namespace {
 
 std::unique_ptr<Driver> make_driver(ConfigTable& keys) {
@@ -80,4 +80,4 @@ sync_max_rtt_ms = 100            # exchanges slower than this carry no timing
 )",
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

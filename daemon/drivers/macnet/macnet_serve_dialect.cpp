@@ -7,7 +7,7 @@
 
 #include "drivers/serve_framing.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 namespace {
 
 class MacnetBinaryDialect final : public ServeDialect {
@@ -105,4 +105,4 @@ std::unique_ptr<ServeDialect> make_macnet_serve_dialect(macnet::Mode mode) {
   return std::make_unique<MacnetJsonDialect>();
 }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

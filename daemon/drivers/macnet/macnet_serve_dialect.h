@@ -7,8 +7,8 @@
 #include "drivers/macnet/macnet_codec.h"
 #include "drivers/serve_dialect.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 
 std::unique_ptr<ServeDialect> make_macnet_serve_dialect(macnet::Mode mode);
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

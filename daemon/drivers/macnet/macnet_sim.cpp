@@ -16,7 +16,7 @@
 #include <optional>
 #include <utility>
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 namespace {
 
 using macnet::Json;
@@ -286,4 +286,4 @@ int64_t MacnetSimulator::next_deadline_ns() const { return queue_.empty() ? kNoD
 
 std::vector<uint8_t> MacnetSimulator::take_output() { return std::exchange(out_, {}); }
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

@@ -16,7 +16,7 @@
 #include "drivers/sim_device.h"
 #include "drivers/sim_world.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::macnet {
 
 struct MacnetSimOptions {
   macnet::Mode mode = macnet::Mode::kJson;
@@ -87,4 +87,4 @@ class MacnetSimulator final : public SimDevice {
   std::vector<uint8_t> out_;
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::macnet

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>  // fmt::join
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 namespace {
 
@@ -445,4 +445,4 @@ int64_t TcpLogin::next_deadline_ns() const {
   }
 }
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 inline constexpr uint8_t kCr = 0x0D;
 inline constexpr uint8_t kLf = 0x0A;
@@ -170,4 +170,4 @@ class TcpLogin {
   std::string failure_;
 };
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 namespace {
 
@@ -411,7 +411,7 @@ void RgaDriver::update_clock_model(DriverHost& host, int64_t t_ns, int64_t rtt_n
                        kClockModelChange * clock_uncertainty_sent_ns_;
     if (!moved || t_ns - clock_model_sent_at_ns_ < kClockModelMinInterval_ns) return;
   }
-  store::ClockModel model;
+  records::ClockModel model;
   model.method = "midpoint";
   model.offset_ns = 0;
   model.rate = 1.0;
@@ -554,4 +554,4 @@ void RgaDriver::on_disconnect(DriverHost& host, int64_t t_ns) {
   wait_until(Wait::kNone, kNoDeadline);
 }
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

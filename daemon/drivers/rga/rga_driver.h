@@ -15,7 +15,7 @@
 #include "drivers/event_limiter.h"
 #include "drivers/rga/rga_codec.h"
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 struct RgaConfig {
   std::vector<int> masses{32, 44};  // m/z read each loop, in this order; 1..300 (and <= M_MAX)
@@ -166,4 +166,4 @@ class RgaDriver final : public Driver {
   int64_t clock_model_sent_at_ns_ = 0;
 };
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <limits>
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 RgaConfig read_rga_keys(ConfigTable& t) {
   RgaConfig c;
@@ -30,4 +30,4 @@ RgaConfig read_rga_keys(ConfigTable& t) {
   return c;
 }
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

@@ -9,7 +9,7 @@
 #include "drivers/rga/rga_serve_dialect.h"
 #include "drivers/rga/rga_sim.h"
 
-namespace opsync::daemon {
+namespace opsync::drivers::rga {
 namespace {
 
 std::unique_ptr<Driver> make_driver(ConfigTable& keys) {
@@ -71,4 +71,4 @@ transport_delay_s = 30       # capillary, cell to spectrometer (common key)
 )",
 };
 
-}  // namespace opsync::daemon
+}  // namespace opsync::drivers::rga

@@ -3,7 +3,7 @@
 
 #include "drivers/serve_framing.h"
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 namespace {
 
 class RgaDialect final : public ServeDialect {
@@ -21,4 +21,4 @@ class RgaDialect final : public ServeDialect {
 
 std::unique_ptr<ServeDialect> make_rga_serve_dialect() { return std::make_unique<RgaDialect>(); }
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

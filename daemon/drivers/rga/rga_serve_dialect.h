@@ -6,8 +6,8 @@
 
 #include "drivers/serve_dialect.h"
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 std::unique_ptr<ServeDialect> make_rga_serve_dialect();
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

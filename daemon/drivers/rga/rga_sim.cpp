@@ -11,7 +11,7 @@
 
 #include "drivers/rga/rga_codec.h"
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 namespace {
 
@@ -371,4 +371,4 @@ void RgaSimulator::execute(const std::string& line, int64_t t_ns) {
   bad_command();  // unknown, or not simulated (SC, HS, TP)
 }
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

@@ -28,7 +28,7 @@
 
 #include "drivers/sim_device.h"
 
-namespace opsync::daemon::rga {
+namespace opsync::drivers::rga {
 
 struct RgaSimOptions {
   std::string identity = "SRSRGA200VER0.24SN14346";  // ID? reply; M_MAX is read from it
@@ -114,4 +114,4 @@ class RgaSimulator final : public SimDevice {
   uint64_t commands_executed_ = 0;
 };
 
-}  // namespace opsync::daemon::rga
+}  // namespace opsync::drivers::rga

@@ -110,8 +110,8 @@ void add_text_export_columns(std::vector<NamedColumn>& cols, std::deque<std::vec
 
 // The acquisition start from the LOG module, placed in the --tz zone like the .mpt's
 // "Acquisition started on".
-std::optional<StartSource> log_start(std::string_view bytes, const mpr::Module* log,
-                                     const mpr::Module* settings, TimeContext& times,
+std::optional<StartSource> log_start(std::string_view bytes, const biologic::Module* log,
+                                     const biologic::Module* settings, TimeContext& times,
                                      std::vector<std::string>& notes) {
   if (!log) {
     notes.push_back(fmt::format("no LOG module: the .mpr stores no start time{}",
@@ -121,7 +121,7 @@ std::optional<StartSource> log_start(std::string_view bytes, const mpr::Module* 
                                          : std::string()));
     return std::nullopt;
   }
-  const auto found = mpr::read_log_start(bytes, *log);
+  const auto found = biologic::read_log_start(bytes, *log);
   if (!found) {
     notes.push_back(fmt::format("the LOG module (byte {}) holds no plausible start date at its "
                                 "offsets 585, 465, 469 or 473: no start time",
@@ -147,7 +147,7 @@ std::optional<StartSource> log_start(std::string_view bytes, const mpr::Module* 
 
 // One row per record: the time column in ns, every numeric role scaled to SI.
 RowData rows_from_columns(const std::vector<NamedColumn>& cols, const ColumnMap& map,
-                          const mpr::DataTable& table, const std::string& path) {
+                          const biologic::DataTable& table, const std::string& path) {
   RowData rows;
   const size_t n = table.n_points;
   rows.line.resize(n);
@@ -181,7 +181,7 @@ RowData rows_from_columns(const std::vector<NamedColumn>& cols, const ColumnMap&
 
 }  // namespace
 
-bool looks_like_biologic_mpr(std::string_view bytes) { return mpr::starts_with_magic(bytes); }
+bool looks_like_biologic_mpr(std::string_view bytes) { return biologic::starts_with_magic(bytes); }
 
 ImportResult read_biologic_mpr(const FileInput& in, const ImportOptions& options, TimeContext& times) {
   const std::string_view bytes = in.bytes;
@@ -191,14 +191,14 @@ ImportResult read_biologic_mpr(const FileInput& in, const ImportOptions& options
                       "this is a BioLogic EC-Lab binary file (potentiostat/cycler data); import "
                       "it as cycler, not as ms or strain");
   }
-  const std::vector<mpr::Module> modules = mpr::read_modules(bytes, path);
-  const mpr::Module* data = nullptr;
-  const mpr::Module* log = nullptr;
-  const mpr::Module* settings = nullptr;
+  const std::vector<biologic::Module> modules = biologic::read_modules(bytes, path);
+  const biologic::Module* data = nullptr;
+  const biologic::Module* log = nullptr;
+  const biologic::Module* settings = nullptr;
   std::vector<std::string> names;
-  for (const mpr::Module& m : modules) {
+  for (const biologic::Module& m : modules) {
     names.push_back(m.short_name);
-    const mpr::Module** slot = m.short_name == "VMP data" ? &data
+    const biologic::Module** slot = m.short_name == "VMP data" ? &data
                                : m.short_name == "VMP LOG" ? &log
                                : m.short_name == "VMP Set" ? &settings
                                                            : nullptr;
@@ -217,7 +217,7 @@ ImportResult read_biologic_mpr(const FileInput& in, const ImportOptions& options
                                   "or holds no measurements",
                                   fmt::join(names, ", ")));
   }
-  mpr::DataTable table = mpr::read_data_module(bytes, *data, path);
+  biologic::DataTable table = biologic::read_data_module(bytes, *data, path);
   if (table.n_points == 0) {
     throw ImportError(path, 0, "", "the data module holds no records: the file has no measurements");
   }
@@ -235,12 +235,12 @@ ImportResult read_biologic_mpr(const FileInput& in, const ImportOptions& options
       table.n_points, table.record_size, fmt::join(table.ids, ", ")));
 
   std::vector<NamedColumn> cols;
-  for (const mpr::DataColumn& c : table.columns) {
+  for (const biologic::DataColumn& c : table.columns) {
     cols.push_back(NamedColumn{std::string(c.spec->name), &c.values});
-    if (c.spec->evidence != mpr::Evidence::Checked) {
+    if (c.spec->evidence != biologic::Evidence::Checked) {
       rules.notes.push_back(fmt::format("column id {} '{}' ({}) is known only from yadg's table, "
                                         "never checked against a text export: check its values",
-                                        c.spec->id, c.spec->name, mpr::describe_type(*c.spec)));
+                                        c.spec->id, c.spec->name, biologic::describe_type(*c.spec)));
     }
   }
   std::deque<std::vector<double>> derived;

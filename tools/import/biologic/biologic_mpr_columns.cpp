@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace opsync::import::mpr {
+namespace opsync::import::biologic {
 namespace {
 
 using enum ValueType;
@@ -171,4 +171,4 @@ std::string describe_type(const ColumnSpec& spec) {
   return "?";
 }
 
-}  // namespace opsync::import::mpr
+}  // namespace opsync::import::biologic

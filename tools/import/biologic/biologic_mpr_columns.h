@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace opsync::import::mpr {
+namespace opsync::import::biologic {
 
 enum class ValueType : uint8_t { Flag, U8, U16, U32, F32, F64 };
 
@@ -39,4 +39,4 @@ inline constexpr size_t kFlagsByteSize = 1;
 // "f4", "u2", "flag bits 0x03" for messages and assumption lines.
 std::string describe_type(const ColumnSpec& spec);
 
-}  // namespace opsync::import::mpr
+}  // namespace opsync::import::biologic

@@ -9,7 +9,7 @@
 
 #include "import/import_types.h"
 
-namespace opsync::import::mpr {
+namespace opsync::import::biologic {
 namespace {
 
 // Module header fields, relative to the byte after "MODULE" (format doc section 2).
@@ -301,4 +301,4 @@ std::optional<LogStart> read_log_start(std::string_view bytes, const Module& log
   return std::nullopt;
 }
 
-}  // namespace opsync::import::mpr
+}  // namespace opsync::import::biologic

@@ -15,7 +15,7 @@
 
 #include "import/biologic/biologic_mpr_columns.h"
 
-namespace opsync::import::mpr {
+namespace opsync::import::biologic {
 
 // "BIO-LOGIC MODULAR FILE" + 0x1A, spaces to 48 bytes, then four zero bytes.
 inline constexpr size_t kMagicSize = 52;
@@ -71,4 +71,4 @@ struct LogStart {
 // 2009-07-06 to 2036-11-21); nullopt when none does.
 std::optional<LogStart> read_log_start(std::string_view bytes, const Module& log);
 
-}  // namespace opsync::import::mpr
+}  // namespace opsync::import::biologic
