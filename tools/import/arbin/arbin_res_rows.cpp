@@ -197,49 +197,37 @@ std::string why_not_together(const std::vector<TestPlacement>& tests) {
   return "";
 }
 
-struct ValueColumn {
-  Role role;
-  bool present;
-  double ArbinRow::*field;
-  double scale;
-  const char* header;
-  const char* unit;
-};
+// Damage entries found along the rows, each with the row it is about (an index into the sorted
+// rows), so that the entry can be given that row's time once the rows are placed.
+using DamageRows = std::vector<std::pair<size_t, size_t>>;  // (damage entry, row)
 
-}  // namespace
-
-ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path, const ImportOptions& options,
-                                    TimeContext& times) {
-  if (options.kind != Kind::Cycler) {
-    throw ImportError(path, 0, "", "this is an Arbin .res file, which holds cycler data; import it as cycler");
+// Rows of a test Global_Table does not list are left out, one damage entry per such Test_ID:
+// their Test_ID is damaged (a test's rows are written after its Global_Table row).
+void drop_unlisted_tests(std::vector<ArbinRow>& rows, const std::vector<ArbinTest>& listed,
+                         std::vector<Damage>& damage, const std::string& path) {
+  if (listed.empty()) return;
+  std::map<int32_t, size_t> unknown;  // Test_ID -> rows
+  std::erase_if(rows, [&](const ArbinRow& r) {
+    const bool is_listed = std::any_of(listed.begin(), listed.end(),
+                                       [&](const ArbinTest& t) { return t.test_id == r.test_id; });
+    if (!is_listed) ++unknown[r.test_id];
+    return !is_listed;
+  });
+  for (const auto& [id, count] : unknown) {
+    damage.push_back(Damage{"table 'Channel_Normal_Table'",
+                            fmt::format("{} row(s) carry Test_ID {}, which Global_Table does not list", count, id),
+                            count, std::nullopt});
   }
-  std::vector<ArbinRow>& rows = tables.rows;
   if (rows.empty()) {
-    throw ImportError(path, 0, "",
-                      "Channel_Normal_Table has no rows: the test logged no data points; nothing to import");
+    throw ImportError(path, 0, "Test_ID",
+                      "no row of Channel_Normal_Table carries a Test_ID that Global_Table lists; the file is "
+                      "damaged, nothing imported");
   }
-  std::vector<Damage> damage = std::move(tables.damage);
-  // Rows of a test Global_Table does not list: their Test_ID is damaged (a test's rows are
-  // written after its Global_Table row).
-  if (!tables.tests.empty()) {
-    std::map<int32_t, size_t> unknown;  // Test_ID -> rows
-    std::erase_if(rows, [&](const ArbinRow& r) {
-      const bool listed = std::any_of(tables.tests.begin(), tables.tests.end(),
-                                      [&](const ArbinTest& t) { return t.test_id == r.test_id; });
-      if (!listed) ++unknown[r.test_id];
-      return !listed;
-    });
-    for (const auto& [id, count] : unknown) {
-      damage.push_back(Damage{"table 'Channel_Normal_Table'",
-                              fmt::format("{} row(s) carry Test_ID {}, which Global_Table does not list", count, id),
-                              count, std::nullopt});
-    }
-    if (rows.empty()) {
-      throw ImportError(path, 0, "Test_ID",
-                        "no row of Channel_Normal_Table carries a Test_ID that Global_Table lists; the file is "
-                        "damaged, nothing imported");
-    }
-  }
+}
+
+// Orders the rows by (Test_ID, Data_Point); returns at how many places the file stored them out
+// of that order, for the assumption line.
+size_t sort_rows(std::vector<ArbinRow>& rows) {
   size_t out_of_order = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     if (rows[i].test_id == rows[i - 1].test_id && rows[i].data_point != rows[i - 1].data_point + 1) ++out_of_order;
@@ -247,8 +235,13 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
   std::stable_sort(rows.begin(), rows.end(), [](const ArbinRow& a, const ArbinRow& b) {
     return a.test_id != b.test_id ? a.test_id < b.test_id : a.data_point < b.data_point;
   });
-  // Data_Point numbers the rows of a test 1, 2, 3, ...; Test_Time never goes back along them.
-  std::vector<std::pair<size_t, size_t>> damage_row;  // (damage entry, row) to place it in time later
+  return out_of_order;
+}
+
+// Damage within a test's sorted rows: Data_Point numbers the rows of a test 1, 2, 3, ...; Test_Time
+// never goes back along them. Appends the entries to `damage` and returns where each one is.
+DamageRows check_data_points(const std::vector<ArbinRow>& rows, std::vector<Damage>& damage) {
+  DamageRows damage_row;
   size_t repeated = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     if (rows[i].test_id != rows[i - 1].test_id) continue;
@@ -280,22 +273,28 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
       damage_row.emplace_back(damage.size() - 1, i);
     }
   }
-  // Salvage keeps the first row of a repeated Data_Point and drops rows whose Test_Time goes back.
-  {
-    std::vector<ArbinRow> kept;
-    kept.reserve(rows.size());
-    std::vector<size_t> new_index(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const bool drop = !kept.empty() && kept.back().test_id == rows[i].test_id &&
-                        (rows[i].data_point == kept.back().data_point || rows[i].test_time_ns < kept.back().test_time_ns);
-      new_index[i] = kept.size();
-      if (!drop) kept.push_back(rows[i]);
-    }
-    for (auto& [entry, row] : damage_row) row = std::min(new_index[row], kept.size() - 1);
-    rows = std::move(kept);
-  }
+  return damage_row;
+}
 
-  // One placement per Test_ID, in Test_ID order.
+// Salvage keeps the first row of a repeated Data_Point and drops rows whose Test_Time goes back;
+// each damage entry then points at the kept row at (or after) the one it was about.
+void drop_damaged_rows(std::vector<ArbinRow>& rows, DamageRows& damage_row) {
+  std::vector<ArbinRow> kept;
+  kept.reserve(rows.size());
+  std::vector<size_t> new_index(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const bool drop = !kept.empty() && kept.back().test_id == rows[i].test_id &&
+                      (rows[i].data_point == kept.back().data_point || rows[i].test_time_ns < kept.back().test_time_ns);
+    new_index[i] = kept.size();
+    if (!drop) kept.push_back(rows[i]);
+  }
+  for (auto& [entry, row] : damage_row) row = std::min(new_index[row], kept.size() - 1);
+  rows = std::move(kept);
+}
+
+// One placement per Test_ID, in Test_ID order, each with its Global_Table row if it has one.
+std::vector<TestPlacement> place_tests(const std::vector<ArbinRow>& rows, const ArbinTables& tables,
+                                       TimeContext& times) {
   std::vector<TestPlacement> tests;
   for (size_t begin = 0; begin < rows.size();) {
     size_t end = begin + 1;
@@ -306,15 +305,13 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
     tests.push_back(place_test(rows, begin, end, info, tables.columns.date_time, times));
     begin = end;
   }
+  return tests;
+}
 
-  ImportResult result;
-  result.format = "arbin-res";
-  for (const std::string& n : tables.notes) result.assumptions.push_back(n);
-  if (!options.columns.empty()) {
-    result.assumptions.push_back("--columns ignored: the columns of a .res file are fixed by the Arbin "
-                                 "schema");
-  }
-
+// The assumption lines about the file's tests and the row order. Returns how many tests are
+// imported: all of them when they can go together, else only the first.
+size_t describe_tests(const std::vector<TestPlacement>& tests, const std::vector<ArbinTest>& listed,
+                      size_t out_of_order, std::vector<std::string>& assumptions) {
   size_t imported = 1;  // the first `imported` tests are imported
   if (tests.size() > 1) {
     std::string list;
@@ -322,81 +319,96 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
     const std::string why = why_not_together(tests);
     if (why.empty()) {
       imported = tests.size();
-      result.assumptions.push_back(fmt::format(
+      assumptions.push_back(fmt::format(
           "the file holds {} tests ({}): consecutive tests of one channel, all imported, each placed at "
           "its own start date",
           tests.size(), list));
     } else {
-      result.assumptions.push_back(fmt::format(
+      assumptions.push_back(fmt::format(
           "the file holds {} tests ({}): only Test_ID {} imported, because {}; the others are left out",
           tests.size(), list, tests.front().test_id, why));
     }
   } else {
-    result.assumptions.push_back(describe_test(tests.front()) +
-                                 (tests.front().info && !tests.front().info->schedule.empty()
-                                      ? fmt::format(", schedule '{}'", tests.front().info->schedule)
-                                      : std::string()));
+    assumptions.push_back(describe_test(tests.front()) +
+                          (tests.front().info && !tests.front().info->schedule.empty()
+                               ? fmt::format(", schedule '{}'", tests.front().info->schedule)
+                               : std::string()));
   }
-  for (const ArbinTest& t : tables.tests) {
+  for (const ArbinTest& t : listed) {
     const bool has_rows = std::any_of(tests.begin(), tests.end(),
                                       [&](const TestPlacement& p) { return p.test_id == t.test_id; });
     if (!has_rows) {
-      result.assumptions.push_back(
+      assumptions.push_back(
           fmt::format("Global_Table lists Test_ID {} '{}' with no rows in Channel_Normal_Table", t.test_id, t.name));
     }
   }
-  result.assumptions.push_back(
+  assumptions.push_back(
       fmt::format("rows ordered by (Test_ID, Data_Point){}", out_of_order > 0
                                                                  ? fmt::format(" (stored out of that order "
                                                                                "at {} places)",
                                                                                out_of_order)
                                                                  : std::string()));
+  return imported;
+}
 
-  size_t n = 0;
-  for (size_t k = 0; k < imported; ++k) {
-    const TestPlacement& p = tests[k];
-    n += p.end - p.begin;
-    for (const std::string& note : p.notes) result.assumptions.push_back(note);
-  }
-  result.rows = n;
-
-  // Absolute start: the first imported test's; --start moves every test by the same amount.
-  times.place_start(result, tests.front().start);
-  int64_t shift = 0;
-  if (times.start_override() || !tests.front().start) {
-    // Times were placed from the test's own start, or from 0 without one: move them to the chosen start.
-    shift = result.start_ns - (tests.front().start ? tests.front().start->utc_ns : 0);
-  }
-
-  std::vector<int64_t> t;
-  t.reserve(n);
-  std::vector<const ArbinRow*> row_of;
-  row_of.reserve(n);
+// The imported tests' rows on one time axis (each time moved by `shift`), with a "gap" event for
+// every stop within a test and for the time between tests.
+struct MergedRows {
+  std::vector<int64_t> t_ns;           // per imported row
+  std::vector<const ArbinRow*> row_of;  // per imported row
   std::vector<EventData> gaps;
+};
+
+// Puts the first `imported` tests (n rows in all) one after the other on the result's time axis.
+MergedRows merge_tests(const std::vector<TestPlacement>& tests, size_t imported, const std::vector<ArbinRow>& rows,
+                       size_t n, int64_t shift) {
+  MergedRows m;
+  m.t_ns.reserve(n);
+  m.row_of.reserve(n);
   for (size_t k = 0; k < imported; ++k) {
     const TestPlacement& p = tests[k];
     if (k > 0) {
-      gaps.push_back(gap_event(t.back(), p.t_ns.front() + shift,
-                               fmt::format("between Test_ID {} and Test_ID {}", tests[k - 1].test_id, p.test_id)));
+      m.gaps.push_back(gap_event(m.t_ns.back(), p.t_ns.front() + shift,
+                                 fmt::format("between Test_ID {} and Test_ID {}", tests[k - 1].test_id, p.test_id)));
     }
     for (size_t i = p.begin; i < p.end; ++i) {
-      t.push_back(p.t_ns[i - p.begin] + shift);
-      row_of.push_back(&rows[i]);
+      m.t_ns.push_back(p.t_ns[i - p.begin] + shift);
+      m.row_of.push_back(&rows[i]);
     }
     for (EventData e : p.gaps) {
       e.t_ns += shift;
-      gaps.push_back(std::move(e));
+      m.gaps.push_back(std::move(e));
     }
   }
+  return m;
+}
+
+// Gives each damage entry the time of the row it is about, when that row is imported, so that
+// its salvage event lands where the damage is.
+void place_damage(std::vector<Damage>& damage, const DamageRows& damage_row, const std::vector<TestPlacement>& tests,
+                  size_t imported, int64_t shift) {
   for (const auto& [entry, row] : damage_row) {
     for (size_t k = 0; k < imported; ++k) {
       const TestPlacement& p = tests[k];
       if (row >= p.begin && row < p.end) damage[entry].t_ns = p.t_ns[row - p.begin] + shift;
     }
   }
-  result.damage = std::move(damage);
+}
 
-  const ArbinColumns& c = tables.columns;
+struct ValueColumn {
+  Role role;
+  bool present;
+  double ArbinRow::*field;
+  double scale;
+  const char* header;
+  const char* unit;
+};
+
+// One channel per value column the file has, in SI (Ah and Wh to C and J), and the assumption
+// lines about the columns and the current's sign.
+void build_channels(const MergedRows& merged, const ArbinColumns& c, const ImportOptions& options,
+                    ImportResult& result) {
+  const size_t n = merged.t_ns.size();
   const ValueColumn value_columns[] = {
       {Role::Voltage, true, &ArbinRow::voltage_v, 1.0, "Voltage", "V"},
       {Role::Current, true, &ArbinRow::current_a, options.invert_current ? -1.0 : 1.0, "Current", "A"},
@@ -418,9 +430,9 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
     ch.t_ns.reserve(n);
     ch.values.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-      const double v = row_of[i]->*vc.field;
+      const double v = merged.row_of[i]->*vc.field;
       if (std::isnan(v)) continue;
-      ch.t_ns.push_back(t[i]);
+      ch.t_ns.push_back(merged.t_ns[i]);
       ch.values.push_back(v * vc.scale);
     }
     mapped += *vc.unit ? fmt::format(", {} ({}) -> {} ({})", vc.header, vc.unit, spec.name, spec.unit)
@@ -439,29 +451,81 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
     result.assumptions.push_back("current inverted (--invert-current): the file's positive direction is "
                                  "taken as discharge");
   }
+}
 
-  // Step and cycle changes between consecutive rows that have one.
+// Step and cycle changes between consecutive rows that have one, as "step_change" and
+// "cycle_change" events like those of an Arbin CSV export.
+void add_step_cycle_events(const MergedRows& merged, const ArbinColumns& c, std::vector<EventData>& events) {
   double prev_step = std::nan(""), prev_cycle = std::nan("");
-  for (size_t i = 0; i < n; ++i) {
-    const ArbinRow& r = *row_of[i];
+  for (size_t i = 0; i < merged.t_ns.size(); ++i) {
+    const ArbinRow& r = *merged.row_of[i];
     if (c.step && !std::isnan(r.step)) {
       if (!std::isnan(prev_step) && r.step != prev_step) {
-        result.events.push_back(EventData{t[i], "step_change",
-                                          fmt::format("step {} -> {}", format_count(prev_step), format_count(r.step))});
+        events.push_back(EventData{merged.t_ns[i], "step_change",
+                                   fmt::format("step {} -> {}", format_count(prev_step), format_count(r.step))});
       }
       prev_step = r.step;
     }
     if (c.cycle && !std::isnan(r.cycle)) {
       if (!std::isnan(prev_cycle) && r.cycle != prev_cycle) {
-        result.events.push_back(EventData{
-            t[i], "cycle_change", fmt::format("cycle {} -> {}", format_count(prev_cycle), format_count(r.cycle))});
+        events.push_back(EventData{merged.t_ns[i], "cycle_change",
+                                   fmt::format("cycle {} -> {}", format_count(prev_cycle), format_count(r.cycle))});
       }
       prev_cycle = r.cycle;
     }
   }
+}
 
+}  // namespace
+
+ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path, const ImportOptions& options,
+                                    TimeContext& times) {
+  if (options.kind != Kind::Cycler) {
+    throw ImportError(path, 0, "", "this is an Arbin .res file, which holds cycler data; import it as cycler");
+  }
+  std::vector<ArbinRow>& rows = tables.rows;
+  if (rows.empty()) {
+    throw ImportError(path, 0, "",
+                      "Channel_Normal_Table has no rows: the test logged no data points; nothing to import");
+  }
+  std::vector<Damage> damage = std::move(tables.damage);
+  drop_unlisted_tests(rows, tables.tests, damage, path);
+  const size_t out_of_order = sort_rows(rows);
+  DamageRows damage_row = check_data_points(rows, damage);
+  drop_damaged_rows(rows, damage_row);
+  const std::vector<TestPlacement> tests = place_tests(rows, tables, times);
+
+  ImportResult result;
+  result.format = "arbin-res";
+  for (const std::string& n : tables.notes) result.assumptions.push_back(n);
+  if (!options.columns.empty()) {
+    result.assumptions.push_back("--columns ignored: the columns of a .res file are fixed by the Arbin "
+                                 "schema");
+  }
+  const size_t imported = describe_tests(tests, tables.tests, out_of_order, result.assumptions);
+  size_t n = 0;
+  for (size_t k = 0; k < imported; ++k) {
+    const TestPlacement& p = tests[k];
+    n += p.end - p.begin;
+    for (const std::string& note : p.notes) result.assumptions.push_back(note);
+  }
+  result.rows = n;
+
+  // Absolute start: the first imported test's; --start moves every test by the same amount.
+  times.place_start(result, tests.front().start);
+  int64_t shift = 0;
+  if (times.start_override() || !tests.front().start) {
+    // Times were placed from the test's own start, or from 0 without one: move them to the chosen start.
+    shift = result.start_ns - (tests.front().start ? tests.front().start->utc_ns : 0);
+  }
+  MergedRows merged = merge_tests(tests, imported, rows, n, shift);
+  place_damage(damage, damage_row, tests, imported, shift);
+  result.damage = std::move(damage);
+
+  build_channels(merged, tables.columns, options, result);
+  add_step_cycle_events(merged, tables.columns, result.events);
   // Stops and the time between tests as "gap" events, so nothing integrates across them.
-  for (EventData& e : gaps) result.events.push_back(std::move(e));
+  for (EventData& e : merged.gaps) result.events.push_back(std::move(e));
   std::stable_sort(result.events.begin(), result.events.end(),
                    [](const EventData& a, const EventData& b) { return a.t_ns < b.t_ns; });
 

@@ -42,147 +42,192 @@ struct ScanTime {
   bool naive = false;  // absolute, read as local time in the assumed zone
 };
 
-}  // namespace
+// The mapped scan columns. Start and end are required; number and label are optional.
+struct ScanColumns {
+  const MappedColumn* number = nullptr;
+  const MappedColumn* start = nullptr;
+  const MappedColumn* end = nullptr;
+  const MappedColumn* label = nullptr;
+};
 
-ImportResult read_strain_csv(const FileInput& in, const ImportOptions& options, TimeContext& times) {
-  const TextFile& file = *in.text;
-  const size_t header_index = in.header_index;
-  const std::string& path = file.path();
-  const char delimiter = detect_delimiter(file.line(header_index));
-  const bool decimal_comma = delimiter != ',';
-  const TableSource table = make_table(file, header_index, delimiter);
-  const size_t header_line = table.header_line();
-  const ColumnMap map = map_columns(table.headers, Kind::Strain, options.columns, path, header_line);
-  const MappedColumn* number_col = map.get(Role::ScanNumber);
-  const MappedColumn* start_col = map.get(Role::ScanStart);
-  const MappedColumn* end_col = map.get(Role::ScanEnd);
-  const MappedColumn* label_col = map.get(Role::Label);
-  if (!start_col || !end_col) {
+// A per-scan value column: one not mapped to a scan role. Numeric or not is decided by its first
+// non-empty cell.
+struct ValueColumn {
+  size_t index;
+  std::string header;
+  std::string name;
+  std::string unit;
+  int numeric = -1;  // -1 undecided, 0 text (skipped), 1 numeric
+};
+
+// What reading a cell needs besides the cell: errors name the file, numbers may use a decimal
+// comma, date-times are resolved in the assumed zone.
+struct CellContext {
+  const std::string& path;
+  bool decimal_comma;
+  TimeContext& times;
+};
+
+// The scan times as read, before they are placed, and which kinds of time the rows used.
+struct ScanSpans {
+  std::vector<std::pair<ScanTime, ScanTime>> spans;  // (start, end) per scan
+  bool any_abs = false;
+  bool any_rel = false;
+  bool any_naive = false;
+};
+
+// The scan columns of the table; a strain file without start or end columns cannot be placed.
+ScanColumns find_scan_columns(const ColumnMap& map, const std::vector<std::string>& headers,
+                              const std::string& path, size_t header_line) {
+  ScanColumns cols{map.get(Role::ScanNumber), map.get(Role::ScanStart), map.get(Role::ScanEnd),
+                   map.get(Role::Label)};
+  if (!cols.start || !cols.end) {
     throw ImportError(path, header_line, "",
                       fmt::format("no scan {} column found among the headers {}; strain files need "
                                   "start and end per scan: name them with --columns start=HEADER "
                                   "and --columns end=HEADER",
-                                  !start_col ? "start" : "end", list_headers(table.headers)));
+                                  !cols.start ? "start" : "end", list_headers(headers)));
   }
+  return cols;
+}
 
-  // Value columns: numeric or not is decided by the first non-empty cell.
-  struct ValueColumn {
-    size_t index;
-    std::string header;
-    std::string name;
-    std::string unit;
-    int numeric = -1;  // -1 undecided, 0 text (skipped), 1 numeric
-  };
+// Every column not mapped to a scan role is a candidate per-scan value, named and unit-split from
+// its header.
+std::vector<ValueColumn> find_value_columns(const ColumnMap& map, const std::vector<std::string>& headers) {
   std::vector<ValueColumn> values;
   for (size_t idx : map.unused) {
-    HeaderParts p = value_name_unit(table.headers[idx]);
-    values.push_back(ValueColumn{idx, table.headers[idx], p.name, p.unit, -1});
+    HeaderParts p = value_name_unit(headers[idx]);
+    values.push_back(ValueColumn{idx, headers[idx], p.name, p.unit, -1});
   }
+  return values;
+}
 
-  ImportResult result;
-  result.format = "strain-csv";
-  result.assumptions.push_back(fmt::format("strain scans, one per row; column names on line {}",
-                                           header_line));
-  describe_columns(map, table.headers, result.assumptions);
-  // describe_columns listed the value columns as skipped; they are not.
-  if (!map.unused.empty()) result.assumptions.pop_back();
+// A scan start or end cell: integer ns (start_ns / end_ns), relative seconds (or the header's
+// unit), or an ISO date-time. Throws for a missing or unreadable time.
+ScanTime read_scan_time(std::string_view cell, const MappedColumn& col, size_t line_no, const CellContext& cx) {
+  const std::string_view s = trim(cell);
+  if (is_missing_text(s)) {
+    throw ImportError(cx.path, line_no, col.header,
+                      fmt::format("scan {} time is missing ('{}')", role_name(col.info.role), s));
+  }
+  if (col.info.unit_stated && col.info.time_ns_per_unit == 1.0L) {  // start_ns / end_ns
+    if (auto v = parse_int64(s)) return {*v, true};
+    throw ImportError(cx.path, line_no, col.header,
+                      fmt::format("'{}' is not an integer nanosecond time", s));
+  }
+  const auto rel = col.info.time_ns_per_unit == 1e9L
+                       ? parse_seconds_ns(s, cx.decimal_comma)
+                       : parse_scaled_ns(s, col.info.time_ns_per_unit, cx.decimal_comma);
+  if (rel) return {*rel, false};
+  if (auto p = parse_date_time_text(s)) {
+    const AbsTime a = cx.times.resolve(*p);
+    return {a.utc_ns, true, a.naive};
+  }
+  throw ImportError(cx.path, line_no, col.header,
+                    fmt::format("'{}' is not a time: expected seconds ({}) or an ISO 8601 "
+                                "date-time",
+                                s, col.info.unit));
+}
 
-  auto read_time = [&](std::string_view cell, const MappedColumn& col, size_t line_no) -> ScanTime {
-    const std::string_view s = trim(cell);
-    if (is_missing_text(s)) {
-      throw ImportError(path, line_no, col.header,
-                        fmt::format("scan {} time is missing ('{}')", role_name(col.info.role), s));
-    }
-    if (col.info.unit_stated && col.info.time_ns_per_unit == 1.0L) {  // start_ns / end_ns
-      if (auto v = parse_int64(s)) return {*v, true};
-      throw ImportError(path, line_no, col.header,
-                        fmt::format("'{}' is not an integer nanosecond time", s));
-    }
-    const auto rel = col.info.time_ns_per_unit == 1e9L
-                         ? parse_seconds_ns(s, decimal_comma)
-                         : parse_scaled_ns(s, col.info.time_ns_per_unit, decimal_comma);
-    if (rel) return {*rel, false};
-    if (auto p = parse_date_time_text(s)) {
-      const AbsTime a = times.resolve(*p);
-      return {a.utc_ns, true, a.naive};
-    }
-    throw ImportError(path, line_no, col.header,
-                      fmt::format("'{}' is not a time: expected seconds ({}) or an ISO 8601 "
-                                  "date-time",
-                                  s, col.info.unit));
-  };
+// A scan as read from one row, with its start and end before they are placed.
+struct ScanRow {
+  ScanData scan;
+  ScanTime start;
+  ScanTime end;
+};
 
+// One data row: scan number (`next_number` when the table has none), start and end (one kind of
+// time for both, end not before start), label and numeric values. `values` learn from the row
+// whether they are numeric.
+ScanRow read_scan_row(const std::vector<std::string_view>& fields, const ScanColumns& cols,
+                      std::vector<ValueColumn>& values, int64_t next_number, size_t line_no, const CellContext& cx) {
+  ScanRow row;
+  ScanData& scan = row.scan;
+  if (cols.number) {
+    const Number n = parse_number(fields[cols.number->index], cx.decimal_comma);
+    if (n.status != NumberStatus::Ok || n.value != std::floor(n.value)) {
+      throw ImportError(cx.path, line_no, cols.number->header,
+                        fmt::format("'{}' is not a scan number (a whole number)",
+                                    trim(fields[cols.number->index])));
+    }
+    scan.number = static_cast<int64_t>(n.value);
+  } else {
+    scan.number = next_number;
+  }
+  row.start = read_scan_time(fields[cols.start->index], *cols.start, line_no, cx);
+  row.end = read_scan_time(fields[cols.end->index], *cols.end, line_no, cx);
+  if (row.start.absolute != row.end.absolute) {
+    throw ImportError(cx.path, line_no, cols.end->header,
+                      "scan start and end mix an absolute date-time and relative seconds; use "
+                      "one kind for both");
+  }
+  if (row.end.ns < row.start.ns) {
+    throw ImportError(cx.path, line_no, cols.end->header,
+                      "scan ends before it starts; check the start and end columns");
+  }
+  if (cols.label) scan.label = std::string(trim(fields[cols.label->index]));
+  for (ValueColumn& v : values) {
+    const std::string_view cell = trim(fields[v.index]);
+    if (is_missing_text(cell) || v.numeric == 0) continue;
+    const Number n = parse_number(cell, cx.decimal_comma);
+    if (v.numeric == -1) v.numeric = n.status == NumberStatus::Ok ? 1 : 0;
+    if (v.numeric == 0) continue;
+    if (n.status == NumberStatus::Invalid) {
+      throw ImportError(cx.path, line_no, v.header, fmt::format("'{}' is not a number", cell));
+    }
+    scan.values.emplace_back(v.name, n.value);
+    scan.value_units.push_back(v.unit);
+  }
+  return row;
+}
+
+// Every data row after the column names ('#' lines and blank lines skipped) as a scan in
+// `scans`; returns their times, to be placed once all rows are read. Throws for a row whose
+// field count does not fit the header, and for a table without scans or with both kinds of time.
+ScanSpans read_scans(const TextFile& file, const TableSource& table, const ScanColumns& cols,
+                     std::vector<ValueColumn>& values, const CellContext& cx, std::vector<ScanData>& scans) {
+  const size_t header_line = table.header_line();
   std::vector<std::string_view> fields;
   size_t min_fields = 0;
   for (size_t i = 0; i < table.headers.size(); ++i)
     if (!table.headers[i].empty()) min_fields = i + 1;
-  bool any_abs = false, any_rel = false, any_naive = false;
-  std::vector<std::pair<ScanTime, ScanTime>> spans;
+  ScanSpans out;
   for (size_t li = table.data_begin; li < file.line_count(); ++li) {
     const std::string_view line = file.line(li);
     const std::string_view tl = trim(line);
     if (tl.empty() || tl.front() == '#') continue;
     const size_t line_no = li + 1;
-    split_fields(line, delimiter, fields);
+    split_fields(line, table.delimiter, fields);
     if (fields.size() < min_fields || fields.size() > table.headers.size()) {
-      throw ImportError(path, line_no, "",
+      throw ImportError(cx.path, line_no, "",
                         fmt::format("row has {} fields but the header (line {}) has {}",
                                     fields.size(), header_line, min_fields));
     }
-    ScanData scan;
-    if (number_col) {
-      const Number n = parse_number(fields[number_col->index], decimal_comma);
-      if (n.status != NumberStatus::Ok || n.value != std::floor(n.value)) {
-        throw ImportError(path, line_no, number_col->header,
-                          fmt::format("'{}' is not a scan number (a whole number)",
-                                      trim(fields[number_col->index])));
-      }
-      scan.number = static_cast<int64_t>(n.value);
-    } else {
-      scan.number = static_cast<int64_t>(result.scans.size()) + 1;
-    }
-    const ScanTime start = read_time(fields[start_col->index], *start_col, line_no);
-    const ScanTime end = read_time(fields[end_col->index], *end_col, line_no);
-    if (start.absolute != end.absolute) {
-      throw ImportError(path, line_no, end_col->header,
-                        "scan start and end mix an absolute date-time and relative seconds; use "
-                        "one kind for both");
-    }
-    if (end.ns < start.ns) {
-      throw ImportError(path, line_no, end_col->header,
-                        "scan ends before it starts; check the start and end columns");
-    }
-    (start.absolute ? any_abs : any_rel) = true;
-    any_naive = any_naive || start.naive || end.naive;
-    if (label_col) scan.label = std::string(trim(fields[label_col->index]));
-    for (ValueColumn& v : values) {
-      const std::string_view cell = trim(fields[v.index]);
-      if (is_missing_text(cell) || v.numeric == 0) continue;
-      const Number n = parse_number(cell, decimal_comma);
-      if (v.numeric == -1) v.numeric = n.status == NumberStatus::Ok ? 1 : 0;
-      if (v.numeric == 0) continue;
-      if (n.status == NumberStatus::Invalid) {
-        throw ImportError(path, line_no, v.header, fmt::format("'{}' is not a number", cell));
-      }
-      scan.values.emplace_back(v.name, n.value);
-      scan.value_units.push_back(v.unit);
-    }
-    spans.emplace_back(start, end);
-    result.scans.push_back(std::move(scan));
+    ScanRow row = read_scan_row(fields, cols, values, static_cast<int64_t>(scans.size()) + 1, line_no, cx);
+    (row.start.absolute ? out.any_abs : out.any_rel) = true;
+    out.any_naive = out.any_naive || row.start.naive || row.end.naive;
+    out.spans.emplace_back(row.start, row.end);
+    scans.push_back(std::move(row.scan));
   }
-  if (result.scans.empty()) {
-    throw ImportError(path, header_line, "", "no scan rows after the column names");
+  if (scans.empty()) {
+    throw ImportError(cx.path, header_line, "", "no scan rows after the column names");
   }
-  if (any_abs && any_rel) {
-    throw ImportError(path, header_line, start_col->header,
+  if (out.any_abs && out.any_rel) {
+    throw ImportError(cx.path, header_line, cols.start->header,
                       "some scans have absolute date-times and others relative seconds; use one "
                       "kind throughout");
   }
-  result.rows = result.scans.size();
-  if (any_abs) {
+  return out;
+}
+
+// Scan times on the result's time axis: absolute times as read (moved as a whole to --start if
+// given), relative ones from the start TimeContext chooses.
+void place_scans(const ScanSpans& read, const MappedColumn& start_col, TimeContext& times, ImportResult& result) {
+  const auto& spans = read.spans;
+  if (read.any_abs) {
     const int64_t first = spans.front().first.ns;
-    times.place_start(result, StartSource{first, any_naive, fmt::format("column '{}' (absolute times)",
-                                                                  start_col->header)});
+    times.place_start(result, StartSource{first, read.any_naive, fmt::format("column '{}' (absolute times)",
+                                                                       start_col.header)});
     const int64_t shift = times.start_override() ? *times.start_override() - first : 0;
     for (size_t i = 0; i < spans.size(); ++i) {
       result.scans[i].start_ns = spans[i].first.ns + shift;
@@ -195,6 +240,12 @@ ImportResult read_strain_csv(const FileInput& in, const ImportOptions& options, 
       result.scans[i].end_ns = result.start_ns + spans[i].second.ns;
     }
   }
+}
+
+// The assumption lines about the value columns: the numeric ones with their units as written,
+// the text ones skipped, and how scans are numbered without a number column.
+void describe_values(const std::vector<ValueColumn>& values, bool has_number_col,
+                     std::vector<std::string>& assumptions) {
   std::vector<std::string> used, text;
   for (const ValueColumn& v : values) {
     if (v.numeric == 1) {
@@ -206,13 +257,42 @@ ImportResult read_strain_csv(const FileInput& in, const ImportOptions& options, 
   if (!used.empty()) {
     std::string list;
     for (const std::string& u : used) list += (list.empty() ? "" : ", ") + u;
-    result.assumptions.push_back(fmt::format("per-scan values (units as written in the header): {}", list));
+    assumptions.push_back(fmt::format("per-scan values (units as written in the header): {}", list));
   }
   if (!text.empty()) {
-    result.assumptions.push_back(fmt::format("skipped {} non-numeric column(s): {}", text.size(),
-                                             list_headers(text, 20)));
+    assumptions.push_back(fmt::format("skipped {} non-numeric column(s): {}", text.size(),
+                                      list_headers(text, 20)));
   }
-  if (!number_col) result.assumptions.push_back("no scan number column: scans numbered 1, 2, ... in file order");
+  if (!has_number_col) assumptions.push_back("no scan number column: scans numbered 1, 2, ... in file order");
+}
+
+}  // namespace
+
+ImportResult read_strain_csv(const FileInput& in, const ImportOptions& options, TimeContext& times) {
+  const TextFile& file = *in.text;
+  const size_t header_index = in.header_index;
+  const std::string& path = file.path();
+  const char delimiter = detect_delimiter(file.line(header_index));
+  const bool decimal_comma = delimiter != ',';
+  const TableSource table = make_table(file, header_index, delimiter);
+  const size_t header_line = table.header_line();
+  const ColumnMap map = map_columns(table.headers, Kind::Strain, options.columns, path, header_line);
+  const ScanColumns cols = find_scan_columns(map, table.headers, path, header_line);
+  std::vector<ValueColumn> values = find_value_columns(map, table.headers);
+
+  ImportResult result;
+  result.format = "strain-csv";
+  result.assumptions.push_back(fmt::format("strain scans, one per row; column names on line {}",
+                                           header_line));
+  describe_columns(map, table.headers, result.assumptions);
+  // describe_columns listed the value columns as skipped; they are not.
+  if (!map.unused.empty()) result.assumptions.pop_back();
+
+  const CellContext cx{path, decimal_comma, times};
+  const ScanSpans spans = read_scans(file, table, cols, values, cx, result.scans);
+  result.rows = result.scans.size();
+  place_scans(spans, *cols.start, times, result);
+  describe_values(values, cols.number != nullptr, result.assumptions);
   times.finish(result);
   return result;
 }
