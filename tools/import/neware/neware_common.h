@@ -1,11 +1,13 @@
 // Shared by the Neware .nda and .ndax readers: bounds-checked little-endian reads, the tables
-// every BTS version uses (status codes, current ranges), one decoded record, and the step that
-// turns decoded records into channels, events and assumption lines (running test time rebuilt
-// from step time, start from the first wall-clock stamp). See shared/formats/neware-nda-ndax.md.
+// every BTS version uses (status codes, current ranges), one decoded record, the decode of the
+// integer record that .nda v29 and .ndc v5 share, and the step that turns decoded records into
+// channels, events and assumption lines (running test time rebuilt from step time, start from
+// the first wall-clock stamp). See shared/formats/neware-nda-ndax.md.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -96,6 +98,46 @@ struct Decoded {
   std::vector<std::string> notes;  // format, version and layout lines for the assumptions
   std::vector<Damage> damage;      // what the file says is inconsistent (records out of step, ...)
 };
+
+// Where the fields of Neware's integer record sit. .nda v29 records and .ndc v5 data.ndc records
+// hold the same fields, scaled the same way (current, capacities and energies by the record's
+// current-range code), at offsets that differ between the two (format notes sections 2 and 5).
+struct IntegerRecordLayout {
+  size_t index = 0;                // u32 Index
+  size_t cycle = 0;                // u32 cycle, stored 0-based
+  size_t step_index = 0;           // Step_Index, u16 or u8 (step_index_bytes)
+  size_t step_index_bytes = 1;     // 2 in v29, 1 in v5
+  size_t status = 0;               // u8 state code
+  std::optional<size_t> step_key;  // u32 read as the step key (v29: Step_Index, Status and the
+                                   // byte after); none: Step_Index is the step key (v5)
+  size_t time_ms = 0;              // u64 Time, ms
+  size_t voltage = 0;              // i32, 1e-4 V
+  size_t current = 0;              // i32, x range factor -> mA
+  size_t amounts = 0;              // 4 x i64 from here: charge capacity, discharge capacity,
+                                   // charge energy, discharge energy (x range factor / 3600 -> mAh, mWh)
+  size_t date = 0;                 // u16 year, then u8 month, day, hour, minute, second (local)
+  size_t range = 0;                // i32 current-range code (range_multiplier_ma)
+  bool status_zero_is_no_row = false;  // v29: status 0, like Index 0, marks a record that is no row
+};
+
+// What decode_integer_record made of one record.
+enum class IntegerRecordOutcome {
+  Row,           // `record` holds the row
+  NoRow,         // Index 0 (or status 0 where the layout says so): not a data row
+  UnknownRange,  // `range` is not in Neware's range table: the values cannot be scaled
+};
+struct IntegerRecord {
+  IntegerRecordOutcome outcome = IntegerRecordOutcome::NoRow;
+  Record record;
+  int32_t range = 0;  // the record's current-range code
+};
+
+// Decodes one bounds-checked integer record `r` laid out as `layout`. What to do with a record
+// that is no row or has an unknown range is the caller's (a v29 record is damage, a v5 one
+// fails the file), so it is returned, not thrown. Throws ImportError naming `what()` when the
+// stored Time cannot be a test time (checked_time_ns).
+IntegerRecord decode_integer_record(const Bytes& r, const IntegerRecordLayout& layout,
+                                    const std::function<std::string()>& what);
 
 // Index is the cycler's running row number (1, 2, 3, ...): a missing Index is a lost row and a
 // repeated one a copied block, both recorded as damage (the first of a repeated Index is kept).

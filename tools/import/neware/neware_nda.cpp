@@ -34,6 +34,21 @@ constexpr size_t kV29LengthOffsets[] = {72, 80};
 // Record kinds: 0x55 data, 0x65 auxiliary, 0xAA a non-data record seen 5 times in the v29
 // fixture (not decoded). Any other first byte is not a record.
 constexpr uint8_t kV29OtherKind = 0xAA;
+// Data record fields (format notes section 2). Status 0 marks a record that is no row, as Index
+// 0 does; the step key is the u32 at 10 (Step_Index, Status and byte 13).
+constexpr neware::IntegerRecordLayout kV29Layout{.index = 2,
+                                                 .cycle = 6,
+                                                 .step_index = 10,
+                                                 .step_index_bytes = 2,
+                                                 .status = 12,
+                                                 .step_key = 10,
+                                                 .time_ms = 14,
+                                                 .voltage = 22,
+                                                 .current = 26,
+                                                 .amounts = 38,
+                                                 .date = 70,
+                                                 .range = 78,
+                                                 .status_zero_is_no_row = true};
 
 // v130
 constexpr size_t kV130DataStart = 1024;
@@ -147,51 +162,26 @@ Decoded read_v29(const Bytes& b) {
       continue;
     }
     const auto what = [&] { return record_what(number, off); };
-    Record rec;
-    rec.index = r.u32(2, neware::kField);
-    rec.status = r.u8(12, neware::kField);
-    if (rec.index == 0 || rec.status == 0) {
-      ++dropped;
-      continue;
-    }
-    rec.cycle = static_cast<int64_t>(r.u32(6, neware::kField)) + 1;
-    rec.step_index = r.u16(10, neware::kField);
-    rec.step_key = r.u32(10, neware::kField);
+    neware::IntegerRecord decoded;
     try {
-      rec.time_ns = neware::checked_time_ns(b, static_cast<long double>(r.u64(14, neware::kField)), 1e6L, what);
-    } catch (const ImportError& e) {
+      decoded = neware::decode_integer_record(r, kV29Layout, what);
+    } catch (const ImportError& e) {  // a time no test lasts: this record is damaged
       d.damage.push_back(Damage{what(), neware::without_file(e), 1, std::nullopt});
       continue;
     }
-    const int32_t range = r.i32(78, neware::kField);
-    const auto mult = neware::range_multiplier_ma(range);
-    if (!mult) {
+    if (decoded.outcome == neware::IntegerRecordOutcome::NoRow) {
+      ++dropped;
+      continue;
+    }
+    if (decoded.outcome == neware::IntegerRecordOutcome::UnknownRange) {
       d.damage.push_back(Damage{what(),
                                 fmt::format("current range code {} is not in Neware's range table (a damaged "
                                             "record, or a cycler model this reader does not know)",
-                                            range),
+                                            decoded.range),
                                 1, std::nullopt});
       continue;
     }
-    rec.voltage_v = r.i32(22, neware::kField) / 1e4;
-    rec.current_a = r.i32(26, neware::kField) * *mult / 1e3;
-    // Stored integer x mult / 3600 = mAh (mWh); x 3.6 -> C (J): integer x mult / 1000.
-    rec.charge_capacity_c = static_cast<double>(r.i64(38, neware::kField)) * *mult / 1e3;
-    rec.discharge_capacity_c = static_cast<double>(r.i64(46, neware::kField)) * *mult / 1e3;
-    rec.charge_energy_j = static_cast<double>(r.i64(54, neware::kField)) * *mult / 1e3;
-    rec.discharge_energy_j = static_cast<double>(r.i64(62, neware::kField)) * *mult / 1e3;
-    CivilTime c;
-    c.year = r.u16(70, neware::kField);
-    c.month = r.u8(72, neware::kField);
-    c.day = r.u8(73, neware::kField);
-    c.hour = r.u8(74, neware::kField);
-    c.minute = r.u8(75, neware::kField);
-    c.second = r.u8(76, neware::kField);
-    if (civil_is_valid(c)) {
-      rec.has_wall = true;
-      rec.wall_ns = civil_to_ns(c);
-    }
-    d.records.push_back(rec);
+    d.records.push_back(decoded.record);
   }
   flush_bad(true);
   d.notes.push_back(

@@ -253,6 +253,22 @@ void for_each_page(const Ndc& ndc, const std::string& file, size_t first, size_t
   }
 }
 
+// data.ndc version 5 record fields (format notes section 5): the v29 fields at other offsets,
+// Step_Index one byte and itself the step key; a status of 0 is kept (only Index 0 is no row).
+constexpr neware::IntegerRecordLayout kV5Layout{.index = 8,
+                                                .cycle = 12,
+                                                .step_index = 16,
+                                                .step_index_bytes = 1,
+                                                .status = 17,
+                                                .step_key = std::nullopt,
+                                                .time_ms = 23,
+                                                .voltage = 31,
+                                                .current = 35,
+                                                .amounts = 43,
+                                                .date = 75,
+                                                .range = 82,
+                                                .status_zero_is_no_row = false};
+
 // data.ndc version 5: full 87-byte records, 45 slots per page from page offset 125.
 void read_v5_data(const Ndc& ndc, const std::string& file, Decoded& d) {
   constexpr size_t kFirst = 125, kSize = 87, kTail = kPageSize - 4040;
@@ -265,44 +281,18 @@ void read_v5_data(const Ndc& ndc, const std::string& file, Decoded& d) {
         ++skipped;
         continue;
       }
-      Record rec;
-      rec.index = r.u32(8, neware::kField);
-      rec.status = r.u8(17, neware::kField);
-      if (rec.index == 0) {
+      const neware::IntegerRecord decoded = neware::decode_integer_record(r, kV5Layout, what);
+      if (decoded.outcome == neware::IntegerRecordOutcome::NoRow) {
         ++skipped;
         continue;
       }
-      rec.cycle = static_cast<int64_t>(r.u32(12, neware::kField)) + 1;
-      rec.step_index = r.u8(16, neware::kField);
-      rec.step_key = static_cast<uint64_t>(rec.step_index);
-      rec.time_ns =
-          neware::checked_time_ns(r, static_cast<long double>(r.u64(23, neware::kField)), 1e6L, what);
-      const int32_t range = r.i32(82, neware::kField);
-      const auto mult = neware::range_multiplier_ma(range);
-      if (!mult) {
+      if (decoded.outcome == neware::IntegerRecordOutcome::UnknownRange) {
         r.fail(
             fmt::format("{} has current range code {}, which is not in Neware's range table; the "
                         "file is corrupt or from an unknown cycler model",
-                        what(), range));
+                        what(), decoded.range));
       }
-      rec.voltage_v = r.i32(31, neware::kField) / 1e4;
-      rec.current_a = r.i32(35, neware::kField) * *mult / 1e3;
-      rec.charge_capacity_c = static_cast<double>(r.i64(43, neware::kField)) * *mult / 1e3;
-      rec.discharge_capacity_c = static_cast<double>(r.i64(51, neware::kField)) * *mult / 1e3;
-      rec.charge_energy_j = static_cast<double>(r.i64(59, neware::kField)) * *mult / 1e3;
-      rec.discharge_energy_j = static_cast<double>(r.i64(67, neware::kField)) * *mult / 1e3;
-      CivilTime c;
-      c.year = r.u16(75, neware::kField);
-      c.month = r.u8(77, neware::kField);
-      c.day = r.u8(78, neware::kField);
-      c.hour = r.u8(79, neware::kField);
-      c.minute = r.u8(80, neware::kField);
-      c.second = r.u8(81, neware::kField);
-      if (civil_is_valid(c)) {
-        rec.has_wall = true;
-        rec.wall_ns = civil_to_ns(c);
-      }
-      d.records.push_back(rec);
+      d.records.push_back(decoded.record);
     }
   });
   d.wall_naive = true;
@@ -341,47 +331,62 @@ struct StepInfo {
   int status = 0;
 };
 
-void read_split(const Archive& zip, const Ndc& data, const std::string& file, const std::string& testinfo,
-                Decoded& d) {
-  const SplitLayout layout = split_layout(data.version);
-  constexpr size_t kFirst = 132, kPairTail = 4;  // pairs / aux values from 132 to page end - 4
+// Where the v14 / v17 tables' pages hold their records: from page offset 132; the (voltage,
+// current) pairs and aux values run to 4 bytes before the page end.
+constexpr size_t kSplitFirst = 132, kSplitValueTail = 4;
 
-  // (voltage V, current A) pairs; Index = position + 1.
+// The v14 / v17 row tables, read: data.ndc's pairs, runInfo's sparse time / step / capacity
+// records and data_step.ndc's steps, which join_split_rows turns into records.
+struct SplitTables {
+  std::vector<std::pair<float, float>> pairs;  // (voltage V, current A); Index = position + 1
+  std::vector<RunInfo> runs;                   // sorted by Index, the first of a repeated Index kept
+  std::vector<StepInfo> steps;                 // the k-th is step number k
+};
+
+// data.ndc's (voltage V, current A) pairs, in file order.
+std::vector<std::pair<float, float>> read_pairs(const Ndc& data, const std::string& file) {
   std::vector<std::pair<float, float>> pairs;
-  for_each_page(data, file, kFirst, 8, kPairTail, [&](const Bytes& page, size_t count, size_t) {
+  for_each_page(data, file, kSplitFirst, 8, kSplitValueTail, [&](const Bytes& page, size_t count, size_t) {
     for (size_t k = 0; k < count; ++k)
-      pairs.emplace_back(page.f32(kFirst + 8 * k, "a data pair"),
-                         page.f32(kFirst + 8 * k + 4, "a data pair"));
+      pairs.emplace_back(page.f32(kSplitFirst + 8 * k, "a data pair"),
+                         page.f32(kSplitFirst + 8 * k + 4, "a data pair"));
   });
+  return pairs;
+}
 
-  auto need = [&](std::string_view name) {
-    const auto i = zip.find(name);
-    if (!i) {
-      zip.fail(
-          fmt::format("data.ndc is version {} but the archive has no '{}', which holds the time "
-                      "and step of its rows; the archive is incomplete",
-                      data.version, name));
-    }
-    return *i;
-  };
-  const Ndc run_ndc = load_ndc(zip, need("data_runInfo.ndc"), kTypeRunInfo);
-  const Ndc step_ndc = load_ndc(zip, need("data_step.ndc"), kTypeStep);
-  for (const Ndc* t : {&run_ndc, &step_ndc}) {
-    if (t->version != data.version) {
-      zip.fail(fmt::format("'{}' is version {} but data.ndc is version {}; the archive is inconsistent",
-                           t->name, t->version, data.version));
-    }
+// Loads the member `name` that a v14 / v17 data.ndc needs beside it (the rows' time and step
+// live there), failing the archive when it is missing.
+Ndc load_companion(const Archive& zip, const Ndc& data, std::string_view name, uint8_t type) {
+  const auto i = zip.find(name);
+  if (!i) {
+    zip.fail(
+        fmt::format("data.ndc is version {} but the archive has no '{}', which holds the time "
+                    "and step of its rows; the archive is incomplete",
+                    data.version, name));
   }
+  return load_ndc(zip, *i, type);
+}
 
+// A table written beside data.ndc must have its version: another layout cannot be read.
+void check_same_version(const Archive& zip, const Ndc& data, const Ndc& table) {
+  if (table.version != data.version) {
+    zip.fail(fmt::format("'{}' is version {} but data.ndc is version {}; the archive is inconsistent",
+                         table.name, table.version, data.version));
+  }
+}
+
+// The runInfo records (Index 0 skipped), sorted by Index with the first of a repeated Index
+// kept; capacities and energies from Ah and Wh to C and J.
+std::vector<RunInfo> read_run_info(const Ndc& run_ndc, const std::string& file, const SplitLayout& layout) {
   std::vector<RunInfo> runs;
-  for_each_page(run_ndc, file, kFirst, layout.runinfo_size, layout.runinfo_tail,
+  for_each_page(run_ndc, file, kSplitFirst, layout.runinfo_size, layout.runinfo_tail,
                 [&](const Bytes& page, size_t count, size_t number) {
                   for (size_t k = 0; k < count; ++k) {
                     const auto what = [&] {
                       return fmt::format("record {} of page {} of 'data_runInfo.ndc'", k + 1, number);
                     };
                     const Bytes r =
-                        page.slice(kFirst + k * layout.runinfo_size, layout.runinfo_size, "a record");
+                        page.slice(kSplitFirst + k * layout.runinfo_size, layout.runinfo_size, "a record");
                     RunInfo ri;
                     ri.index = r.i32(41, neware::kField);
                     if (ri.index <= 0) continue;
@@ -406,12 +411,16 @@ void read_split(const Archive& zip, const Ndc& data, const std::string& file, co
   runs.erase(std::unique(runs.begin(), runs.end(),
                          [](const RunInfo& a, const RunInfo& b) { return a.index == b.index; }),
              runs.end());
+  return runs;
+}
 
+// The valid step records in order (v14: Step_Index != 0; v17: first data Index != 0).
+std::vector<StepInfo> read_steps(const Ndc& step_ndc, const std::string& file, const SplitLayout& layout) {
   std::vector<StepInfo> steps;
-  for_each_page(step_ndc, file, kFirst, layout.step_size, layout.step_tail,
+  for_each_page(step_ndc, file, kSplitFirst, layout.step_size, layout.step_tail,
                 [&](const Bytes& page, size_t count, size_t) {
                   for (size_t k = 0; k < count; ++k) {
-                    const Bytes r = page.slice(kFirst + k * layout.step_size, layout.step_size, "a record");
+                    const Bytes r = page.slice(kSplitFirst + k * layout.step_size, layout.step_size, "a record");
                     StepInfo s;
                     s.cycle = static_cast<int64_t>(r.i32(0, neware::kField)) + 1;
                     s.step_index = r.i32(4, neware::kField);
@@ -421,32 +430,47 @@ void read_split(const Archive& zip, const Ndc& data, const std::string& file, co
                     if (valid) steps.push_back(s);
                   }
                 });
+  return steps;
+}
 
-  if (pairs.empty()) zip.fail("data.ndc holds no (voltage, current) rows");
+// Fails the archive unless there are rows and runInfo covers them: a record for the first row
+// (every row's time follows from an earlier record) and none beyond the last.
+void check_run_info_covers_rows(const Archive& zip, const SplitTables& tables) {
+  if (tables.pairs.empty()) zip.fail("data.ndc holds no (voltage, current) rows");
+  const std::vector<RunInfo>& runs = tables.runs;
   if (runs.empty() || runs.front().index != 1) {
     zip.fail(
         fmt::format("'data_runInfo.ndc' has no record for the first row (its first Index is {}); "
                     "the rows' times are unknown, the archive is corrupt",
                     runs.empty() ? 0 : runs.front().index));
   }
-  if (runs.back().index > static_cast<int64_t>(pairs.size())) {
+  if (runs.back().index > static_cast<int64_t>(tables.pairs.size())) {
     zip.fail(
         fmt::format("'data_runInfo.ndc' describes row {} but data.ndc has only {} rows; the "
                     "archive is inconsistent or data.ndc is truncated",
-                    runs.back().index, pairs.size()));
+                    runs.back().index, tables.pairs.size()));
   }
+}
 
-  // Rows without a runInfo record follow the last one at its sampling interval (dt).
+// One record per (voltage, current) pair: time, wall clock and capacities from its runInfo
+// record, cycle, Step_Index and state from that record's step. Rows without a runInfo record
+// follow the last one at its sampling interval (dt) and carry no capacities. Returns how many
+// rows were so filled in. Expects check_run_info_covers_rows to have passed.
+size_t join_split_rows(const Archive& zip, const Ndc& data, const std::string& file, const SplitTables& tables,
+                       Decoded& d) {
+  const std::vector<RunInfo>& runs = tables.runs;
+  const std::vector<StepInfo>& steps = tables.steps;
+  const Bytes context(data.bytes, file);
   size_t j = 0, filled = 0;
   const RunInfo* last = nullptr;
   int64_t k = 0;
-  for (size_t i = 0; i < pairs.size(); ++i) {
+  for (size_t i = 0; i < tables.pairs.size(); ++i) {
     const int64_t index = static_cast<int64_t>(i) + 1;
     const auto what = [&] { return fmt::format("row {} of data.ndc", index); };
     Record rec;
     rec.index = index;
-    rec.voltage_v = pairs[i].first;
-    rec.current_a = pairs[i].second;
+    rec.voltage_v = tables.pairs[i].first;
+    rec.current_a = tables.pairs[i].second;
     if (j < runs.size() && runs[j].index == index) {
       last = &runs[j++];
       k = 0;
@@ -458,7 +482,6 @@ void read_split(const Archive& zip, const Ndc& data, const std::string& file, co
       ++k;
       ++filled;
     }
-    const Bytes context(data.bytes, file);
     const long double gap_ms = static_cast<long double>(k) * static_cast<long double>(last->dt_ms);
     rec.time_ns = neware::checked_time_ns(context, last->time_ms + gap_ms, 1e6L, what);
     rec.has_wall = true;
@@ -476,26 +499,18 @@ void read_split(const Archive& zip, const Ndc& data, const std::string& file, co
     rec.status = s.status;
     d.records.push_back(rec);
   }
-  d.wall_naive = false;
-  d.wall_what = "the Unix time in data_runInfo.ndc";
-  d.notes.push_back(
-      fmt::format("data.ndc version {}: {} (voltage, current) row(s); time, step and capacities from "
-                  "data_runInfo.ndc ({} record(s)); cycle and state from data_step.ndc ({} step(s))",
-                  data.version, pairs.size(), runs.size(), steps.size()));
-  if (filled > 0) {
-    d.notes.push_back(fmt::format(
-        "{} row(s) have no data_runInfo.ndc record: their time and wall clock follow the previous "
-        "record at its sampling interval; capacities and energies are only given on rows with a "
-        "record",
-        filled));
-  }
+  return filled;
+}
 
-  // Auxiliary tables, sorted by the three numbers in their names, paired with TestInfo's
-  // Aux1..AuxN in order.
-  struct AuxFile {
-    std::vector<long> key;
-    size_t member;
-  };
+// An auxiliary table member and the numbers in its name (data_AUX_<a>_<b>_<c>.ndc).
+struct AuxFile {
+  std::vector<long> key;
+  size_t member;
+};
+
+// The data_AUX_*.ndc members sorted by the three numbers in their names: the order in which
+// they pair with TestInfo's Aux1..AuxN.
+std::vector<AuxFile> aux_files_in_order(const Archive& zip) {
   std::vector<AuxFile> aux_files;
   for (size_t i = 0; i < zip.names().size(); ++i) {
     const std::string& name = zip.names()[i];
@@ -512,6 +527,14 @@ void read_split(const Archive& zip, const Ndc& data, const std::string& file, co
   }
   std::sort(aux_files.begin(), aux_files.end(),
             [](const AuxFile& a, const AuxFile& b) { return a.key < b.key; });
+  return aux_files;
+}
+
+// The auxiliary tables that TestInfo.xml's Aux<n> says are temperatures (channel type 103), as
+// aux series joined on Index; the others are named in the notes as not imported.
+void read_split_aux(const Archive& zip, const Ndc& data, const std::string& file, const std::string& testinfo,
+                    Decoded& d) {
+  const std::vector<AuxFile> aux_files = aux_files_in_order(zip);
   for (size_t n = 0; n < aux_files.size(); ++n) {
     const std::string element = fmt::format("Aux{}", n + 1);
     const std::string& name = zip.names()[aux_files[n].member];
@@ -530,18 +553,15 @@ void read_split(const Archive& zip, const Ndc& data, const std::string& file, co
       continue;
     }
     const Ndc aux = load_ndc(zip, aux_files[n].member, kTypeAux);
-    if (aux.version != data.version) {
-      zip.fail(fmt::format("'{}' is version {} but data.ndc is version {}; the archive is inconsistent", name,
-                           aux.version, data.version));
-    }
+    check_same_version(zip, data, aux);
     neware::AuxSeries series{fmt::format("temperature_aux{}", *id),
                              "degC",
                              fmt::format("temperature (auxiliary channel {})", *id),
                              {}};
     int64_t index = 0;
-    for_each_page(aux, file, kFirst, 4, kPairTail, [&](const Bytes& page, size_t count, size_t) {
+    for_each_page(aux, file, kSplitFirst, 4, kSplitValueTail, [&](const Bytes& page, size_t count, size_t) {
       for (size_t v = 0; v < count; ++v)
-        series.by_index.emplace_back(++index, page.f32(kFirst + 4 * v, "an aux value"));
+        series.by_index.emplace_back(++index, page.f32(kSplitFirst + 4 * v, "an aux value"));
     });
     d.notes.push_back(
         fmt::format("'{}': {} temperature value(s) (TestInfo.xml <{}> AuxID {}, channel "
@@ -549,6 +569,37 @@ void read_split(const Archive& zip, const Ndc& data, const std::string& file, co
                     name, series.by_index.size(), element, *id));
     d.aux.push_back(std::move(series));
   }
+}
+
+// data.ndc versions 14 and 17: (voltage, current) pairs joined with data_runInfo.ndc and
+// data_step.ndc into records, plus the temperature aux tables.
+void read_split(const Archive& zip, const Ndc& data, const std::string& file, const std::string& testinfo,
+                Decoded& d) {
+  const SplitLayout layout = split_layout(data.version);
+  SplitTables tables;
+  tables.pairs = read_pairs(data, file);
+  const Ndc run_ndc = load_companion(zip, data, "data_runInfo.ndc", kTypeRunInfo);
+  const Ndc step_ndc = load_companion(zip, data, "data_step.ndc", kTypeStep);
+  for (const Ndc* t : {&run_ndc, &step_ndc}) check_same_version(zip, data, *t);
+  tables.runs = read_run_info(run_ndc, file, layout);
+  tables.steps = read_steps(step_ndc, file, layout);
+  check_run_info_covers_rows(zip, tables);
+
+  const size_t filled = join_split_rows(zip, data, file, tables, d);
+  d.wall_naive = false;
+  d.wall_what = "the Unix time in data_runInfo.ndc";
+  d.notes.push_back(
+      fmt::format("data.ndc version {}: {} (voltage, current) row(s); time, step and capacities from "
+                  "data_runInfo.ndc ({} record(s)); cycle and state from data_step.ndc ({} step(s))",
+                  data.version, tables.pairs.size(), tables.runs.size(), tables.steps.size()));
+  if (filled > 0) {
+    d.notes.push_back(fmt::format(
+        "{} row(s) have no data_runInfo.ndc record: their time and wall clock follow the previous "
+        "record at its sampling interval; capacities and energies are only given on rows with a "
+        "record",
+        filled));
+  }
+  read_split_aux(zip, data, file, testinfo, d);
 }
 
 bool known_member_name(std::string_view name) {
