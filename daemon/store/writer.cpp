@@ -21,6 +21,8 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
+using Clock = std::chrono::steady_clock;
+
 constexpr auto kMinBackoff = std::chrono::milliseconds(10);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(1000);
 // While closing, retries come at least this often, so that the timeout is spent retrying.
@@ -210,7 +212,51 @@ WriterStats StoreWriter::stats() const {
   return s;
 }
 
+// The writer thread's own state, kept from one round of its loop to the next (what were
+// thread_main's locals). Only the writer thread touches it.
+struct StoreWriter::ThreadState {
+  // In flight: taken from the queue, not yet committed; [*_done, size) is what is left.
+  std::vector<records::Sample> samples;
+  std::vector<Item> items;
+  size_t samples_done = 0, items_done = 0;
+  std::chrono::milliseconds backoff = kMinBackoff;
+  // (std::optional here makes GCC 12 warn of maybe-uninitialized reads.)
+  bool backing_off = false, full = false, draining = false;
+  size_t scale = 1;  // batch size, in batch_max_samples, while draining a backlog
+  Clock::time_point retry_at{}, full_since{};
+  uint64_t full_failures = 0;
+  bool stop_seen = false;
+  bool essentials_tried = false;
+  Clock::time_point deadline{};  // close()'s deadline, as of the last take_pending()
+
+  bool in_flight_empty() const { return samples_done == samples.size() && items_done == items.size(); }
+};
+
 void StoreWriter::thread_main() {
+  if (!open_connection()) return;
+  create_reserve();
+  started_.set_value();
+
+  ThreadState st;
+  for (;;) {
+    take_pending(st);
+    if (st.in_flight_empty()) {
+      if (st.stop_seen) break;
+      continue;
+    }
+    if (commit_in_flight(st)) continue;
+    if (!handle_failed_commit(st)) break;
+  }
+
+  give_up_unwritten(st);
+  inserter_.reset();
+  db_.reset();
+  release_reserve();
+}
+
+// Opens the file and migrates its schema on the writer thread, which owns the connection.
+// False (the error is handed to the constructor through started_) when that failed.
+bool StoreWriter::open_connection() {
   try {
     db_ = std::make_unique<Db>(path_, Db::Mode::ReadWrite);
     configure_connection(*db_, /*writer=*/true);
@@ -221,200 +267,206 @@ void StoreWriter::thread_main() {
     inserter_.reset();
     db_.reset();
     started_.set_exception(std::current_exception());
-    return;
+    return false;
   }
-  create_reserve();
-  started_.set_value();
+  return true;
+}
 
-  using Clock = std::chrono::steady_clock;
-  // In flight: taken from the queue, not yet committed; [*_done, size) is what is left.
-  std::vector<records::Sample> samples;
-  std::vector<Item> items;
-  size_t samples_done = 0, items_done = 0;
-  auto backoff = kMinBackoff;
-  // (std::optional here makes GCC 12 warn of maybe-uninitialized reads.)
-  bool backing_off = false, full = false, draining = false;
-  size_t scale = 1;  // batch size, in batch_max_samples, while draining a backlog
-  Clock::time_point retry_at{}, full_since{};
-  uint64_t full_failures = 0;
-  bool stop_seen = false;
-  bool essentials_tried = false;
-  for (;;) {
-    Clock::time_point deadline;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (samples_done == samples.size() && items_done == items.size()) {
-        auto ready = [&] {
-          return stop_ || urgent_ || pending_samples_.size() >= options_.batch_max_samples ||
-                 ((!pending_samples_.empty() || !pending_items_.empty()) &&
-                  Clock::now() - first_pending_at_ >= options_.batch_max_age);
-        };
-        while (!ready()) {
-          if (pending_samples_.empty() && pending_items_.empty()) {
-            cv_.wait(lock);
-          } else {
-            cv_.wait_until(lock, first_pending_at_ + options_.batch_max_age);
-          }
-        }
-      } else if (backing_off) {
-        // Backing off after a failed commit; a stop request starts the closing retries at once.
-        cv_.wait_until(lock, retry_at, [&] { return stop_ != stop_seen; });
-      }
-      stop_seen = stop_;
-      deadline = stop_deadline_;
-      // What was pushed meanwhile goes behind what is in flight.
-      if (samples_done == samples.size()) {
-        samples.clear();
-        samples_done = 0;
-        samples.swap(pending_samples_);
+// Waits, under mu_, until there is something to do (nothing in flight: a full batch, a batch's
+// age, a command or a stop; backing off: the retry time or a stop request), then moves what was
+// pushed into the in-flight vectors, behind what is already there. One lock for the wait and
+// the move, so nothing pushed in between is missed.
+void StoreWriter::take_pending(ThreadState& st) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (st.in_flight_empty()) {
+    auto ready = [&] {
+      return stop_ || urgent_ || pending_samples_.size() >= options_.batch_max_samples ||
+             ((!pending_samples_.empty() || !pending_items_.empty()) &&
+              Clock::now() - first_pending_at_ >= options_.batch_max_age);
+    };
+    while (!ready()) {
+      if (pending_samples_.empty() && pending_items_.empty()) {
+        cv_.wait(lock);
       } else {
-        samples.insert(samples.end(), pending_samples_.begin(), pending_samples_.end());
-        pending_samples_.clear();
-      }
-      if (items_done == items.size()) {
-        items.clear();
-        items_done = 0;
-        items.swap(pending_items_);
-      } else {
-        items.insert(items.end(), std::make_move_iterator(pending_items_.begin()),
-                     std::make_move_iterator(pending_items_.end()));
-        pending_items_.clear();
-      }
-      urgent_ = false;
-    }
-    if (samples_done == samples.size() && items_done == items.size()) {
-      if (stop_seen) break;
-      continue;
-    }
-
-    // Normally everything that is pending goes in one transaction, so a writer that fell behind
-    // (a slow fsync) catches up with fewer, larger commits. After a failure, a batch of the usual
-    // size, doubling with each success until the backlog is gone: a backlog left by a full disk
-    // goes out in pieces that fit, and a failing retry costs one batch, not the whole backlog.
-    const size_t samples_left = samples.size() - samples_done;
-    const size_t n_samples = draining ? std::min(samples_left, options_.batch_max_samples * scale) : samples_left;
-    size_t n_items =
-        draining ? std::min(items.size() - items_done, kMaxItemsPerBatch * scale) : items.size() - items_done;
-    if (samples_done + n_samples < samples.size()) {
-      // A command (flush, end of session) waits for the samples pushed before it: it goes in
-      // the batch that takes the last of them.
-      for (size_t k = 0; k < n_items; ++k) {
-        if (std::holds_alternative<std::shared_ptr<Command>>(items[items_done + k])) {
-          n_items = k;
-          break;
-        }
+        cv_.wait_until(lock, first_pending_at_ + options_.batch_max_age);
       }
     }
-    if (commit_batch(std::span<const records::Sample>(samples).subspan(samples_done, n_samples),
-                     std::span<Item>(items).subspan(items_done, n_items))) {
-      samples_done += n_samples;
-      items_done += n_items;
-      if (samples_done == samples.size() && items_done == items.size()) draining = false;
-      scale = draining ? std::min<size_t>(scale * 2, 1024) : 1;
-      // Keep the in-flight vectors from growing while a long backlog drains.
-      if (samples_done > options_.batch_max_samples * 16 && samples_done * 2 > samples.size()) {
-        samples.erase(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(samples_done));
-        samples_done = 0;
-      }
-      if (items_done > kMaxItemsPerBatch * 16 && items_done * 2 > items.size()) {
-        items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(items_done));
-        items_done = 0;
-      }
-      backoff = kMinBackoff;
-      backing_off = false;
-      // The episode ends when its backlog is written, not at the first small batch that fits.
-      if (full && !draining) {
-        disk_full_ = false;
-        if (options_.on_disk_full) {
-          DiskFullReport r;
-          r.full = false;
-          r.backlog = stats().backlog;
-          r.failed_commits = full_failures;
-          r.lasted = Clock::now() - full_since;
-          options_.on_disk_full(r);
-        }
-        full = false;
-        full_failures = 0;
-      }
-      continue;
-    }
-
-    draining = true;
-    scale = 1;
-    const auto now = Clock::now();
-    if (last_failure_full_) {
-      ++full_failures;
-      disk_full_commits_.fetch_add(1, std::memory_order_relaxed);
-      if (!full) {
-        full = true;
-        full_since = now;
-        disk_full_ = true;
-        if (options_.on_disk_full) {
-          DiskFullReport r;
-          r.full = true;
-          const WriterStats st = stats();
-          r.backlog = st.backlog;
-          r.error = st.last_error;
-          options_.on_disk_full(r);
-        }
-      }
-    }
-    if (stop_seen) {
-      if (last_failure_full_ && reserve_held_) {
-        release_reserve();  // space for the close; retry at once
-        backing_off = false;
-        continue;
-      }
-      if (last_failure_full_ && !essentials_tried) {
-        // The session's own records first: small, and they say what happened (events, clock
-        // models, scans, the session's end). Samples and captures follow if space allows.
-        essentials_tried = true;
-        auto first = items.begin() + static_cast<std::ptrdiff_t>(items_done);
-        auto rest = std::stable_partition(first, items.end(), [](const Item& item) {
-          if (std::holds_alternative<records::Capture>(item)) return false;
-          if (const auto* cmd = std::get_if<std::shared_ptr<Command>>(&item)) return static_cast<bool>((*cmd)->fn);
-          return true;
-        });
-        const auto n_essential = static_cast<size_t>(rest - first);
-        if (n_essential > 0 && commit_batch({}, std::span<Item>(items).subspan(items_done, n_essential))) {
-          items_done += n_essential;
-          backing_off = false;
-          continue;
-        }
-      }
-      if (now >= deadline) break;
-    }
-    backing_off = true;
-    retry_at = now + backoff;
-    backoff = std::min(backoff * 2, stop_seen ? kMaxCloseBackoff : kMaxBackoff);
+  } else if (st.backing_off) {
+    // Backing off after a failed commit; a stop request starts the closing retries at once.
+    cv_.wait_until(lock, st.retry_at, [&] { return stop_ != st.stop_seen; });
   }
-
-  // Whatever is left could not be written before the deadline: count it, and fail the calls
-  // that wait for it rather than leave them waiting.
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    samples.insert(samples.end(), pending_samples_.begin(), pending_samples_.end());
-    items.insert(items.end(), std::make_move_iterator(pending_items_.begin()),
-                 std::make_move_iterator(pending_items_.end()));
+  st.stop_seen = stop_;
+  st.deadline = stop_deadline_;
+  // What was pushed meanwhile goes behind what is in flight.
+  if (st.samples_done == st.samples.size()) {
+    st.samples.clear();
+    st.samples_done = 0;
+    st.samples.swap(pending_samples_);
+  } else {
+    st.samples.insert(st.samples.end(), pending_samples_.begin(), pending_samples_.end());
     pending_samples_.clear();
+  }
+  if (st.items_done == st.items.size()) {
+    st.items.clear();
+    st.items_done = 0;
+    st.items.swap(pending_items_);
+  } else {
+    st.items.insert(st.items.end(), std::make_move_iterator(pending_items_.begin()),
+                    std::make_move_iterator(pending_items_.end()));
     pending_items_.clear();
-    uint64_t unwritten = samples.size() - samples_done;
-    const auto error = std::make_exception_ptr(
-        StoreError(fmt::format("{}: not written before the writer closed: {}", path_, last_error_)));
-    for (size_t k = items_done; k < items.size(); ++k) {
-      if (auto* cmd = std::get_if<std::shared_ptr<Command>>(&items[k])) {
-        (*cmd)->done.set_exception(error);
-      } else {
-        ++unwritten;
+  }
+  urgent_ = false;
+}
+
+// Commits the next batch of what is in flight (not under mu_). False when the commit failed:
+// nothing of it is in the file and it stays in flight for a retry.
+bool StoreWriter::commit_in_flight(ThreadState& st) {
+  // Normally everything that is pending goes in one transaction, so a writer that fell behind
+  // (a slow fsync) catches up with fewer, larger commits. After a failure, a batch of the usual
+  // size, doubling with each success until the backlog is gone: a backlog left by a full disk
+  // goes out in pieces that fit, and a failing retry costs one batch, not the whole backlog.
+  const size_t samples_left = st.samples.size() - st.samples_done;
+  const size_t n_samples =
+      st.draining ? std::min(samples_left, options_.batch_max_samples * st.scale) : samples_left;
+  size_t n_items = st.draining ? std::min(st.items.size() - st.items_done, kMaxItemsPerBatch * st.scale)
+                               : st.items.size() - st.items_done;
+  if (st.samples_done + n_samples < st.samples.size()) {
+    // A command (flush, end of session) waits for the samples pushed before it: it goes in
+    // the batch that takes the last of them.
+    for (size_t k = 0; k < n_items; ++k) {
+      if (std::holds_alternative<std::shared_ptr<Command>>(st.items[st.items_done + k])) {
+        n_items = k;
+        break;
       }
     }
-    records_unwritten_ = unwritten;
-    close_report_ = CloseReport{unwritten, unwritten > 0 ? last_error_ : std::string()};
   }
-  inserter_.reset();
-  db_.reset();
-  release_reserve();
+  if (!commit_batch(std::span<const records::Sample>(st.samples).subspan(st.samples_done, n_samples),
+                    std::span<Item>(st.items).subspan(st.items_done, n_items))) {
+    return false;
+  }
+  st.samples_done += n_samples;
+  st.items_done += n_items;
+  if (st.in_flight_empty()) st.draining = false;
+  st.scale = st.draining ? std::min<size_t>(st.scale * 2, 1024) : 1;
+  // Keep the in-flight vectors from growing while a long backlog drains.
+  if (st.samples_done > options_.batch_max_samples * 16 && st.samples_done * 2 > st.samples.size()) {
+    st.samples.erase(st.samples.begin(), st.samples.begin() + static_cast<std::ptrdiff_t>(st.samples_done));
+    st.samples_done = 0;
+  }
+  if (st.items_done > kMaxItemsPerBatch * 16 && st.items_done * 2 > st.items.size()) {
+    st.items.erase(st.items.begin(), st.items.begin() + static_cast<std::ptrdiff_t>(st.items_done));
+    st.items_done = 0;
+  }
+  st.backoff = kMinBackoff;
+  st.backing_off = false;
+  // The episode ends when its backlog is written, not at the first small batch that fits.
+  if (st.full && !st.draining) end_disk_full_episode(st);
+  return true;
+}
+
+// After the commit that wrote the last of a full disk's backlog: reports the episode's end.
+void StoreWriter::end_disk_full_episode(ThreadState& st) {
+  disk_full_ = false;
+  if (options_.on_disk_full) {
+    DiskFullReport r;
+    r.full = false;
+    r.backlog = stats().backlog;
+    r.failed_commits = st.full_failures;
+    r.lasted = Clock::now() - st.full_since;
+    options_.on_disk_full(r);
+  }
+  st.full = false;
+  st.full_failures = 0;
+}
+
+// After a failed commit: from now on batches of the usual size, a full disk counted (and
+// reported when it starts), and the retry scheduled with backoff. While closing, a full disk
+// first releases the reserve, then tries the session's own records alone, and the deadline
+// ends the retries. False when the deadline has passed: the thread gives up what is left.
+bool StoreWriter::handle_failed_commit(ThreadState& st) {
+  st.draining = true;
+  st.scale = 1;
+  const auto now = Clock::now();
+  if (last_failure_full_) note_disk_full(st, now);
+  if (st.stop_seen) {
+    if (last_failure_full_ && reserve_held_) {
+      release_reserve();  // space for the close; retry at once
+      st.backing_off = false;
+      return true;
+    }
+    if (last_failure_full_ && !st.essentials_tried) {
+      st.essentials_tried = true;
+      if (commit_essentials(st)) {
+        st.backing_off = false;
+        return true;
+      }
+    }
+    if (now >= st.deadline) return false;
+  }
+  st.backing_off = true;
+  st.retry_at = now + st.backoff;
+  st.backoff = std::min(st.backoff * 2, st.stop_seen ? kMaxCloseBackoff : kMaxBackoff);
+  return true;
+}
+
+// A commit failed for lack of space: counted, and the episode's start reported once.
+void StoreWriter::note_disk_full(ThreadState& st, Clock::time_point now) {
+  ++st.full_failures;
+  disk_full_commits_.fetch_add(1, std::memory_order_relaxed);
+  if (st.full) return;
+  st.full = true;
+  st.full_since = now;
+  disk_full_ = true;
+  if (options_.on_disk_full) {
+    DiskFullReport r;
+    r.full = true;
+    const WriterStats stats_now = stats();
+    r.backlog = stats_now.backlog;
+    r.error = stats_now.last_error;
+    options_.on_disk_full(r);
+  }
+}
+
+// Closing on a full disk: the session's own records first, in one batch of their own: small,
+// and they say what happened (events, clock models, scans, the session's end). Samples and
+// captures follow if space allows. True when they were committed.
+bool StoreWriter::commit_essentials(ThreadState& st) {
+  auto first = st.items.begin() + static_cast<std::ptrdiff_t>(st.items_done);
+  auto rest = std::stable_partition(first, st.items.end(), [](const Item& item) {
+    if (std::holds_alternative<records::Capture>(item)) return false;
+    if (const auto* cmd = std::get_if<std::shared_ptr<Command>>(&item)) return static_cast<bool>((*cmd)->fn);
+    return true;
+  });
+  const auto n_essential = static_cast<size_t>(rest - first);
+  if (n_essential > 0 && commit_batch({}, std::span<Item>(st.items).subspan(st.items_done, n_essential))) {
+    st.items_done += n_essential;
+    return true;
+  }
+  return false;
+}
+
+// The thread stops: whatever is left could not be written before the deadline. Counts it, and
+// fails the calls that wait for it rather than leave them waiting.
+void StoreWriter::give_up_unwritten(ThreadState& st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  st.samples.insert(st.samples.end(), pending_samples_.begin(), pending_samples_.end());
+  st.items.insert(st.items.end(), std::make_move_iterator(pending_items_.begin()),
+                  std::make_move_iterator(pending_items_.end()));
+  pending_samples_.clear();
+  pending_items_.clear();
+  uint64_t unwritten = st.samples.size() - st.samples_done;
+  const auto error = std::make_exception_ptr(
+      StoreError(fmt::format("{}: not written before the writer closed: {}", path_, last_error_)));
+  for (size_t k = st.items_done; k < st.items.size(); ++k) {
+    if (auto* cmd = std::get_if<std::shared_ptr<Command>>(&st.items[k])) {
+      (*cmd)->done.set_exception(error);
+    } else {
+      ++unwritten;
+    }
+  }
+  records_unwritten_ = unwritten;
+  close_report_ = CloseReport{unwritten, unwritten > 0 ? last_error_ : std::string()};
 }
 
 bool StoreWriter::is_disk_full_error(const StoreError& e) const {

@@ -137,7 +137,17 @@ class StoreWriter {
 
   void run_command(std::function<void(Inserter&)> fn);
   void queue_command(std::shared_ptr<Command> cmd);
+  // The writer thread and its steps (writer.cpp), which share the thread's ThreadState.
+  struct ThreadState;
   void thread_main();
+  bool open_connection();
+  void take_pending(ThreadState& st);          // waits for work, moves the queue in flight
+  bool commit_in_flight(ThreadState& st);      // false: the commit failed
+  void end_disk_full_episode(ThreadState& st);
+  bool handle_failed_commit(ThreadState& st);  // false: close()'s deadline has passed
+  void note_disk_full(ThreadState& st, std::chrono::steady_clock::time_point now);
+  bool commit_essentials(ThreadState& st);
+  void give_up_unwritten(ThreadState& st);
   // One transaction; false (nothing of it in the file) when it could not be committed.
   bool commit_batch(std::span<const records::Sample> samples, std::span<Item> items);
   bool is_disk_full_error(const StoreError& e) const;

@@ -138,6 +138,147 @@ std::string fault_help() {
                      kinds);
 }
 
+// One endpoint for each link of each instrument, in the driver table's order: a TCP listener,
+// or a pseudo-terminal reached through "<out_dir>/<link>.tty".
+std::vector<std::unique_ptr<SimEndpoint>> make_endpoints(asio::io_context& io, const clock::SimClock& clock,
+                                                         const std::vector<drivers::SimInstrument>& instruments,
+                                                         const std::string& out_dir) {
+  std::vector<std::unique_ptr<SimEndpoint>> endpoints;
+  for (const auto& instrument : instruments) {
+    for (const drivers::SimLink& l : instrument.links) {
+      if (l.kind == drivers::SimLink::Kind::kTcp) {
+        endpoints.push_back(std::make_unique<TcpSimServer>(io, clock, *l.device, l.name, l.tcp_port, l.link));
+      } else {
+        const std::string tty = (std::filesystem::absolute(out_dir) / (l.name + ".tty")).string();
+        endpoints.push_back(std::make_unique<PtySimServer>(io, clock, *l.device, l.name, tty, l.link));
+      }
+    }
+  }
+  return endpoints;
+}
+
+// Starts the endpoints and returns where each is reached (link name -> address, for
+// station.toml). Throws when a --fault names no link, listing the known ones.
+std::map<std::string, std::string> start_endpoints(std::vector<std::unique_ptr<SimEndpoint>>& endpoints,
+                                                   const std::vector<ScheduledFault>& faults) {
+  std::map<std::string, std::string> where;
+  std::string known;
+  for (auto& e : endpoints) {
+    e->start();
+    where[e->name()] = e->where();
+    known += (known.empty() ? "" : ", ") + e->name();
+  }
+  for (const auto& f : faults) {
+    if (!where.count(f.endpoint)) {
+      throw std::runtime_error(fmt::format("--fault: no simulated instrument '{}' (known: {})", f.endpoint, known));
+    }
+  }
+  return where;
+}
+
+// truth.json: the scenario's truth, the run's speed and lead, the instruments' knobs marked
+// in_truth, and the scans with their strain.
+void write_truth_json(const std::string& path, const Scenario& scenario, const SimArgs& a) {
+  std::ofstream t(path);
+  nlohmann::json truth = scenario.truth();
+  truth["sim"] = {{"speed", a.speed}, {"lead_s", a.lead_s}};
+  for (const drivers::DriverSpec* d : drivers::driver_table()) {
+    for (const drivers::SimKnob& k : d->sim_knobs) {
+      if (!k.in_truth) continue;
+      const double v = a.knobs.at(std::string(k.key));
+      // Whole numbers as integers, as they were given.
+      if (std::abs(v) < 9e15 && v == std::floor(v)) {
+        truth["sim"][std::string(k.key)] = static_cast<int64_t>(v);
+      } else {
+        truth["sim"][std::string(k.key)] = v;
+      }
+    }
+  }
+  nlohmann::json scans = nlohmann::json::array();
+  for (const ScanTruth& sc : scenario.scans()) {
+    scans.push_back({{"number", sc.number}, {"start_ns", sc.start_ns}, {"end_ns", sc.end_ns},
+                     {"voltage_mid_v", sc.voltage_mid_v}, {"strain", sc.strain}});
+  }
+  truth["scans"] = std::move(scans);
+  t << truth.dump(2) << "\n";
+}
+
+// The start banner on stderr: the scenario's span in simulated and wall time, where each link
+// is, and the files written.
+void print_start(const SimArgs& a, const Scenario& scenario, int64_t start_ns, const clock::SimClock& clock,
+                 const std::map<std::string, std::string>& where) {
+  fmt::print(stderr, "opsync sim: speed x{:g}, scenario {} .. {} ({:.1f} h simulated, {:.1f} s wall)\n", a.speed,
+             format_iso_utc(start_ns, 0), format_iso_utc(scenario.end_ns(), 0),
+             static_cast<double>(scenario.end_ns() - start_ns) / 3.6e12,
+             static_cast<double>(scenario.end_ns() - clock.now_ns()) / 1e9 / a.speed);
+  for (const auto& [name, w] : where) fmt::print(stderr, "  {:<14} {}\n", name, w);
+  fmt::print(stderr, "  wrote {0}/clock.json, {0}/truth.json, {0}/strain.csv, {0}/station.toml\n", a.out_dir);
+}
+
+// The --fault faults, each on a timer at its simulated time (start_ns + at_s); the timers must
+// live as long as io runs.
+std::vector<std::unique_ptr<asio::steady_timer>> schedule_faults(
+    asio::io_context& io, const clock::SimClock& clock, int64_t start_ns, const std::vector<ScheduledFault>& faults,
+    std::vector<std::unique_ptr<SimEndpoint>>& endpoints) {
+  std::vector<std::unique_ptr<asio::steady_timer>> fault_timers;
+  for (const auto& f : faults) {
+    const int64_t at_ns = start_ns + static_cast<int64_t>(f.at_s * 1e9);
+    auto t = std::make_unique<asio::steady_timer>(io);
+    t->expires_after(std::chrono::nanoseconds(clock.to_monotonic_duration_ns(std::max<int64_t>(0, at_ns - clock.now_ns()))));
+    t->async_wait([&endpoints, f](const boost::system::error_code& ec) {
+      if (ec) return;
+      for (auto& e : endpoints) {
+        if (e->name() == f.endpoint) {
+          const bool ok = e->inject(f.kind);
+          fmt::print(stderr, "opsync sim: fault {} on {} at {:.0f} s{}\n", f.kind, f.endpoint, f.at_s,
+                     ok ? "" : " (not known to this instrument)");
+        }
+      }
+    });
+    fault_timers.push_back(std::move(t));
+  }
+  return fault_timers;
+}
+
+// Faults on demand from standard input: "rga drop", "bridge bad_crc", "macnet stall:30". Reads
+// only when stdin is a terminal or OPSYNC_SIM_STDIN is set; must outlive io.run().
+class StdinFaults {
+ public:
+  StdinFaults(asio::io_context& io, std::vector<std::unique_ptr<SimEndpoint>>& endpoints) : endpoints_(endpoints) {
+    if (!isatty(STDIN_FILENO) && !std::getenv("OPSYNC_SIM_STDIN")) return;
+    in_ = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(STDIN_FILENO));
+    read_line();
+  }
+  StdinFaults(const StdinFaults&) = delete;
+  StdinFaults& operator=(const StdinFaults&) = delete;
+
+ private:
+  // One line "NAME KIND", injected into the link(s) of that name; then the next line.
+  void read_line() {
+    asio::async_read_until(*in_, line_buf_, '\n', [this](const boost::system::error_code& ec, size_t) {
+      if (ec) return;
+      std::istream is(&line_buf_);
+      std::string name, kind;
+      is >> name >> kind;
+      std::string rest;
+      std::getline(is, rest);
+      bool found = false;
+      for (auto& e : endpoints_) {
+        if (e->name() == name) {
+          found = true;
+          fmt::print(stderr, "opsync sim: {} {}: {}\n", name, kind, e->inject(kind) ? "done" : "unknown fault");
+        }
+      }
+      if (!found && !name.empty()) fmt::print(stderr, "opsync sim: no instrument '{}'\n", name);
+      read_line();
+    });
+  }
+
+  std::vector<std::unique_ptr<SimEndpoint>>& endpoints_;
+  std::unique_ptr<asio::posix::stream_descriptor> in_;
+  asio::streambuf line_buf_;
+};
+
 void run_sim(const SimArgs& a) {
   std::vector<ScheduledFault> faults;
   for (const auto& f : a.faults) faults.push_back(parse_fault(f));
@@ -158,115 +299,20 @@ void run_sim(const SimArgs& a) {
   for (const drivers::DriverSpec* d : drivers::driver_table()) instruments.push_back(d->make_sim(setup));
 
   asio::io_context io;
-  std::vector<std::unique_ptr<SimEndpoint>> endpoints;
-  for (const auto& instrument : instruments) {
-    for (const drivers::SimLink& l : instrument.links) {
-      if (l.kind == drivers::SimLink::Kind::kTcp) {
-        endpoints.push_back(std::make_unique<TcpSimServer>(io, clock, *l.device, l.name, l.tcp_port, l.link));
-      } else {
-        const std::string tty = (std::filesystem::absolute(a.out_dir) / (l.name + ".tty")).string();
-        endpoints.push_back(std::make_unique<PtySimServer>(io, clock, *l.device, l.name, tty, l.link));
-      }
-    }
-  }
-  std::map<std::string, std::string> where;
-  std::string known;
-  for (auto& e : endpoints) {
-    e->start();
-    where[e->name()] = e->where();
-    known += (known.empty() ? "" : ", ") + e->name();
-  }
-  for (const auto& f : faults) {
-    if (!where.count(f.endpoint)) {
-      throw std::runtime_error(fmt::format("--fault: no simulated instrument '{}' (known: {})", f.endpoint, known));
-    }
-  }
+  std::vector<std::unique_ptr<SimEndpoint>> endpoints = make_endpoints(io, clock, instruments, a.out_dir);
+  const std::map<std::string, std::string> where = start_endpoints(endpoints, faults);
 
   const std::string dir = a.out_dir;
   runtime::write_sim_clock_file(dir + "/clock.json", clock);
-  {
-    std::ofstream t(dir + "/truth.json");
-    nlohmann::json truth = scenario.truth();
-    truth["sim"] = {{"speed", a.speed}, {"lead_s", a.lead_s}};
-    for (const drivers::DriverSpec* d : drivers::driver_table()) {
-      for (const drivers::SimKnob& k : d->sim_knobs) {
-        if (!k.in_truth) continue;
-        const double v = a.knobs.at(std::string(k.key));
-        // Whole numbers as integers, as they were given.
-        if (std::abs(v) < 9e15 && v == std::floor(v)) {
-          truth["sim"][std::string(k.key)] = static_cast<int64_t>(v);
-        } else {
-          truth["sim"][std::string(k.key)] = v;
-        }
-      }
-    }
-    nlohmann::json scans = nlohmann::json::array();
-    for (const ScanTruth& sc : scenario.scans()) {
-      scans.push_back({{"number", sc.number}, {"start_ns", sc.start_ns}, {"end_ns", sc.end_ns},
-                       {"voltage_mid_v", sc.voltage_mid_v}, {"strain", sc.strain}});
-    }
-    truth["scans"] = std::move(scans);
-    t << truth.dump(2) << "\n";
-  }
+  write_truth_json(dir + "/truth.json", scenario, a);
   write_strain_csv(dir + "/strain.csv", scenario);
   // Written last and atomically: its appearance tells scripts and tests the instruments are up.
   write_station_toml(dir + "/station.toml.tmp", dir, a, instruments, where);
   std::filesystem::rename(dir + "/station.toml.tmp", dir + "/station.toml");
-  if (!a.quiet) {
-    fmt::print(stderr, "opsync sim: speed x{:g}, scenario {} .. {} ({:.1f} h simulated, {:.1f} s wall)\n", a.speed,
-               format_iso_utc(p.start_ns, 0), format_iso_utc(scenario.end_ns(), 0),
-               static_cast<double>(scenario.end_ns() - p.start_ns) / 3.6e12,
-               static_cast<double>(scenario.end_ns() - clock.now_ns()) / 1e9 / a.speed);
-    for (const auto& [name, w] : where) fmt::print(stderr, "  {:<14} {}\n", name, w);
-    fmt::print(stderr, "  wrote {0}/clock.json, {0}/truth.json, {0}/strain.csv, {0}/station.toml\n", dir);
-  }
+  if (!a.quiet) print_start(a, scenario, p.start_ns, clock, where);
 
-  // Scheduled faults, at simulated times.
-  std::vector<std::unique_ptr<asio::steady_timer>> fault_timers;
-  for (const auto& f : faults) {
-    const int64_t at_ns = p.start_ns + static_cast<int64_t>(f.at_s * 1e9);
-    auto t = std::make_unique<asio::steady_timer>(io);
-    t->expires_after(std::chrono::nanoseconds(clock.to_monotonic_duration_ns(std::max<int64_t>(0, at_ns - clock.now_ns()))));
-    t->async_wait([&, f](const boost::system::error_code& ec) {
-      if (ec) return;
-      for (auto& e : endpoints) {
-        if (e->name() == f.endpoint) {
-          const bool ok = e->inject(f.kind);
-          fmt::print(stderr, "opsync sim: fault {} on {} at {:.0f} s{}\n", f.kind, f.endpoint, f.at_s,
-                     ok ? "" : " (not known to this instrument)");
-        }
-      }
-    });
-    fault_timers.push_back(std::move(t));
-  }
-
-  // Faults on demand from standard input: "rga drop", "bridge bad_crc", "macnet stall:30".
-  std::unique_ptr<asio::posix::stream_descriptor> in;
-  asio::streambuf line_buf;
-  std::function<void()> read_line;
-  if (isatty(STDIN_FILENO) || std::getenv("OPSYNC_SIM_STDIN")) {
-    in = std::make_unique<asio::posix::stream_descriptor>(io, ::dup(STDIN_FILENO));
-    read_line = [&] {
-      asio::async_read_until(*in, line_buf, '\n', [&](const boost::system::error_code& ec, size_t) {
-        if (ec) return;
-        std::istream is(&line_buf);
-        std::string name, kind;
-        is >> name >> kind;
-        std::string rest;
-        std::getline(is, rest);
-        bool found = false;
-        for (auto& e : endpoints) {
-          if (e->name() == name) {
-            found = true;
-            fmt::print(stderr, "opsync sim: {} {}: {}\n", name, kind, e->inject(kind) ? "done" : "unknown fault");
-          }
-        }
-        if (!found && !name.empty()) fmt::print(stderr, "opsync sim: no instrument '{}'\n", name);
-        read_line();
-      });
-    };
-    read_line();
-  }
+  const auto fault_timers = schedule_faults(io, clock, p.start_ns, faults, endpoints);
+  const StdinFaults stdin_faults(io, endpoints);
 
   const int64_t end_ns = scenario.end_ns() + static_cast<int64_t>(5e9 * std::max(1.0, a.speed / 60));
   asio::steady_timer end_timer(io);

@@ -210,165 +210,207 @@ void RgaSimulator::feed_login_line(const std::string& line, int64_t t_ns) {
 
 void RgaSimulator::execute(const std::string& line, int64_t t_ns) {
   ++commands_executed_;
-  auto bad_command = [&] { rs232_err_ |= kBadCommand; };
   if (line.size() < 2 || !std::isalpha(static_cast<unsigned char>(line[0])) ||
       !std::isalpha(static_cast<unsigned char>(line[1]))) {
     bad_command();
     return;
   }
-  std::string m = line.substr(0, 2);
-  for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  const std::string_view param = std::string_view(line).substr(2);
-  const bool query = param == "?";
-  const bool deflt = param == "*";
-  const int64_t start = start_ns(t_ns);
-  const int64_t quick = start + options_.command_latency_ns;
+  ParsedCommand c;
+  c.mnemonic = line.substr(0, 2);
+  for (char& ch : c.mnemonic) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  c.param = std::string_view(line).substr(2);
+  c.query = c.param == "?";
+  c.deflt = c.param == "*";
+  c.t_ns = t_ns;
+  c.start_ns = start_ns(t_ns);
+  c.quick_ns = c.start_ns + options_.command_latency_ns;
 
-  // Set commands answered with a STATUS byte: a bad parameter still gets the (now non-zero) byte.
-  auto status_after = [&](int64_t duration_ns) {
-    busy_until_ns_ = start + duration_ns;
-    reply_status(busy_until_ns_);
+  // The commands with behaviour of their own; the plain numeric parameters are in settings_.
+  using Handler = void (RgaSimulator::*)(const ParsedCommand&);
+  static const std::map<std::string_view, Handler> kHandlers = {
+      {"ID", &RgaSimulator::query_identity},    {"MR", &RgaSimulator::measure_mass},
+      {"NF", &RgaSimulator::set_noise_floor},   {"FL", &RgaSimulator::set_emission},
+      {"HV", &RgaSimulator::set_cdem_voltage},  {"CA", &RgaSimulator::calibrate},
+      {"CL", &RgaSimulator::calibrate},         {"DG", &RgaSimulator::degas},
+      {"IN", &RgaSimulator::initialize},        {"MO", &RgaSimulator::query_cdem_option},
+      {"AP", &RgaSimulator::query_point_count}, {"HP", &RgaSimulator::query_point_count},
+      {"ER", &RgaSimulator::query_error_byte},  {"EC", &RgaSimulator::query_error_byte},
+      {"EF", &RgaSimulator::query_error_byte},  {"EM", &RgaSimulator::query_error_byte},
+      {"EQ", &RgaSimulator::query_error_byte},  {"ED", &RgaSimulator::query_error_byte},
+      {"EP", &RgaSimulator::query_error_byte},
   };
-  auto bad_parameter_status = [&] {
-    rs232_err_ |= kBadParameter;
-    status_after(options_.command_latency_ns);
-  };
-
-  if (m == "ID") {
-    if (query) reply_text(quick, options_.identity); else rs232_err_ |= kBadParameter;
-    return;
-  }
-  if (m == "MR") {
-    const auto mass = parse_number(param, true);
-    if (!mass || *mass > m_max_) {
-      rs232_err_ |= kBadParameter;
-      return;
-    }
-    if (*mass == 0) {  // RF/DC off, no reply
-      rf_on_ = false;
-      return;
-    }
-    rf_on_ = true;
-    const int64_t gate_ns = gate_time_ns(noise_floor_);
-    const int64_t mid_ns = start + gate_ns / 2;
-    double current_a = 0;  // filament off: no ions
-    if (emission_ma_ > 0 && options_.ion_current_a) {
-      current_a = options_.ion_current_a(static_cast<int>(*mass), mid_ns);
-    }
-    if (!std::isfinite(current_a)) current_a = 0;
-    // Saturate rather than wrap: int32 counts end at +-2.1e-7 A.
-    const double counts = std::clamp(std::round(current_a * 1e16),
-                                     static_cast<double>(std::numeric_limits<int32_t>::min()),
-                                     static_cast<double>(std::numeric_limits<int32_t>::max()));
-    const auto le = encode_int32_le(static_cast<int32_t>(counts));
-    busy_until_ns_ = start + gate_ns;
-    reply_bytes(busy_until_ns_, std::vector<uint8_t>(le.begin(), le.end()));
-    return;
-  }
-  if (m == "NF") {
-    if (query) {
-      reply_text(quick, std::to_string(noise_floor_));
-    } else if (deflt) {
-      noise_floor_ = 4;
-    } else if (auto nf = parse_number(param, true); nf && *nf <= kMaxNoiseFloor) {
-      noise_floor_ = static_cast<int>(*nf);
-    } else {
-      rs232_err_ |= kBadParameter;
-    }
-    return;
-  }
-  if (m == "FL") {
-    if (query) {
-      reply_text(quick, fmt::format("{:.2f}", emission_ma_));
-      return;
-    }
-    const auto ma = deflt ? std::optional<double>(1.0) : parse_number(param, false);
-    if (!ma || *ma > 3.5) return bad_parameter_status();
-    if (*ma > 0 && filament_broken_) {
-      emission_ma_ = 0;
-      fil_err_ |= kFilCannotSetEmission | kFilNoFilament;
-    } else {
-      emission_ma_ = *ma;
-      fil_err_ = 0;
-    }
-    return status_after(options_.emission_settle_ns);
-  }
-  if (m == "HV") {
-    if (query) {
-      reply_text(quick, std::to_string(cdem_voltage_v_));
-      return;
-    }
-    const auto v = deflt ? std::optional<double>(1400) : parse_number(param, true);
-    if (!v || *v > 2490) return bad_parameter_status();
-    if (*v > 0 && !options_.cdem_installed) {
-      cem_err_ |= kCemNotInstalled;
-    } else {
-      cdem_voltage_v_ = static_cast<int>(*v);
-    }
-    return status_after(options_.cdem_settle_ns);
-  }
-  if (m == "CA" || m == "CL") {
-    if (!param.empty()) return bad_parameter_status();
-    return status_after(options_.calibrate_ns);
-  }
-  if (m == "DG") {
-    const auto minutes = deflt ? std::optional<double>(3) : parse_number(param, true);
-    if (!minutes || *minutes > 20) return bad_parameter_status();
-    return status_after(static_cast<int64_t>(*minutes) * 60'000'000'000);
-  }
-  if (m == "IN") {
-    const auto level = parse_number(param, true);
-    if (!level || *level > 2) return bad_parameter_status();
-    output_.clear();  // srsinst uses IN0 to reset the communication buffers
-    last_due_ns_ = t_ns;
-    busy_until_ns_ = t_ns;
-    return status_after(options_.command_latency_ns);
-  }
-  if (m == "MO") {
-    if (query) reply_text(quick, options_.cdem_installed ? "1" : "0"); else bad_command();
-    return;
-  }
-  if (m == "AP" || m == "HP") {
-    if (!query) return bad_command();
-    const auto mi = static_cast<int>(settings_["MI"].value), mf = static_cast<int>(settings_["MF"].value);
-    const auto sa = static_cast<int>(settings_["SA"].value);
-    reply_text(quick, std::to_string(m == "AP" ? (mf - mi) * sa + 1 : mf - mi + 1));
-    return;
-  }
-  if (m == "ER" || m == "EC" || m == "EF" || m == "EM" || m == "EQ" || m == "ED" || m == "EP") {
-    if (!query) return bad_command();
-    uint8_t value = 0;
-    if (m == "ER") value = status_byte();
-    if (m == "EC") {
-      value = rs232_err_;
-      rs232_err_ = 0;  // cleared once read (sim assumption, see rga_sim.h)
-    }
-    if (m == "EF") value = fil_err_;
-    if (m == "EM") value = cem_err_;
-    if (m == "EQ") value = qmf_err_;
-    if (m == "ED") value = det_err_;
-    if (m == "EP") value = ps_err_;
-    reply_text(quick, std::to_string(value));
-    return;
-  }
-  if (auto it = settings_.find(m); it != settings_.end()) {
-    Setting& s = it->second;
-    const bool status_reply = m == "EE" || m == "IE" || m == "VF";
-    if (query) {
-      reply_text(quick, s.integer ? std::to_string(static_cast<int>(s.value)) : fmt::format("{:.4f}", s.value));
-      return;
-    }
-    const auto v = parse_number(param, s.integer);
-    if (!v || *v < s.min || *v > s.max) {
-      if (status_reply) return bad_parameter_status();
-      rs232_err_ |= kBadParameter;
-      return;
-    }
-    s.value = *v;
-    if (status_reply) status_after(options_.command_latency_ns);
-    return;
-  }
+  if (auto it = kHandlers.find(c.mnemonic); it != kHandlers.end()) return (this->*it->second)(c);
+  if (auto it = settings_.find(c.mnemonic); it != settings_.end()) return execute_setting(c, it->second);
   bad_command();  // unknown, or not simulated (SC, HS, TP)
+}
+
+// An unknown or malformed command: RS232_ERR bit 0, no reply.
+void RgaSimulator::bad_command() { rs232_err_ |= kBadCommand; }
+
+// Set commands answered with a STATUS byte: the command is busy for duration_ns from its start,
+// then the byte goes out.
+void RgaSimulator::status_after(const ParsedCommand& c, int64_t duration_ns) {
+  busy_until_ns_ = c.start_ns + duration_ns;
+  reply_status(busy_until_ns_);
+}
+
+// A bad parameter to a command answered with a STATUS byte still gets the (now non-zero) byte.
+void RgaSimulator::bad_parameter_status(const ParsedCommand& c) {
+  rs232_err_ |= kBadParameter;
+  status_after(c, options_.command_latency_ns);
+}
+
+// ID?: the identity string.
+void RgaSimulator::query_identity(const ParsedCommand& c) {
+  if (c.query) reply_text(c.quick_ns, options_.identity); else rs232_err_ |= kBadParameter;
+}
+
+// MRm: one ion current measurement at mass m after the noise floor's gate time, as 4 bytes
+// (int32 LE, 1e-16 A units); MR0 turns the RF/DC off with no reply.
+void RgaSimulator::measure_mass(const ParsedCommand& c) {
+  const auto mass = parse_number(c.param, true);
+  if (!mass || *mass > m_max_) {
+    rs232_err_ |= kBadParameter;
+    return;
+  }
+  if (*mass == 0) {  // RF/DC off, no reply
+    rf_on_ = false;
+    return;
+  }
+  rf_on_ = true;
+  const int64_t gate_ns = gate_time_ns(noise_floor_);
+  const int64_t mid_ns = c.start_ns + gate_ns / 2;
+  double current_a = 0;  // filament off: no ions
+  if (emission_ma_ > 0 && options_.ion_current_a) {
+    current_a = options_.ion_current_a(static_cast<int>(*mass), mid_ns);
+  }
+  if (!std::isfinite(current_a)) current_a = 0;
+  // Saturate rather than wrap: int32 counts end at +-2.1e-7 A.
+  const double counts = std::clamp(std::round(current_a * 1e16),
+                                   static_cast<double>(std::numeric_limits<int32_t>::min()),
+                                   static_cast<double>(std::numeric_limits<int32_t>::max()));
+  const auto le = encode_int32_le(static_cast<int32_t>(counts));
+  busy_until_ns_ = c.start_ns + gate_ns;
+  reply_bytes(busy_until_ns_, std::vector<uint8_t>(le.begin(), le.end()));
+}
+
+// NF: the noise floor (no reply to a set).
+void RgaSimulator::set_noise_floor(const ParsedCommand& c) {
+  if (c.query) {
+    reply_text(c.quick_ns, std::to_string(noise_floor_));
+  } else if (c.deflt) {
+    noise_floor_ = 4;
+  } else if (auto nf = parse_number(c.param, true); nf && *nf <= kMaxNoiseFloor) {
+    noise_floor_ = static_cast<int>(*nf);
+  } else {
+    rs232_err_ |= kBadParameter;
+  }
+}
+
+// FL: the filament's emission current [mA]; a broken filament cannot be lit.
+void RgaSimulator::set_emission(const ParsedCommand& c) {
+  if (c.query) {
+    reply_text(c.quick_ns, fmt::format("{:.2f}", emission_ma_));
+    return;
+  }
+  const auto ma = c.deflt ? std::optional<double>(1.0) : parse_number(c.param, false);
+  if (!ma || *ma > 3.5) return bad_parameter_status(c);
+  if (*ma > 0 && filament_broken_) {
+    emission_ma_ = 0;
+    fil_err_ |= kFilCannotSetEmission | kFilNoFilament;
+  } else {
+    emission_ma_ = *ma;
+    fil_err_ = 0;
+  }
+  return status_after(c, options_.emission_settle_ns);
+}
+
+// HV: the CDEM voltage [V]; not without the CDEM option.
+void RgaSimulator::set_cdem_voltage(const ParsedCommand& c) {
+  if (c.query) {
+    reply_text(c.quick_ns, std::to_string(cdem_voltage_v_));
+    return;
+  }
+  const auto v = c.deflt ? std::optional<double>(1400) : parse_number(c.param, true);
+  if (!v || *v > 2490) return bad_parameter_status(c);
+  if (*v > 0 && !options_.cdem_installed) {
+    cem_err_ |= kCemNotInstalled;
+  } else {
+    cdem_voltage_v_ = static_cast<int>(*v);
+  }
+  return status_after(c, options_.cdem_settle_ns);
+}
+
+// CA, CL: calibrations, busy for calibrate_ns.
+void RgaSimulator::calibrate(const ParsedCommand& c) {
+  if (!c.param.empty()) return bad_parameter_status(c);
+  return status_after(c, options_.calibrate_ns);
+}
+
+// DGm: degas for m minutes.
+void RgaSimulator::degas(const ParsedCommand& c) {
+  const auto minutes = c.deflt ? std::optional<double>(3) : parse_number(c.param, true);
+  if (!minutes || *minutes > 20) return bad_parameter_status(c);
+  return status_after(c, static_cast<int64_t>(*minutes) * 60'000'000'000);
+}
+
+// INn: initialization; drops the replies not yet sent.
+void RgaSimulator::initialize(const ParsedCommand& c) {
+  const auto level = parse_number(c.param, true);
+  if (!level || *level > 2) return bad_parameter_status(c);
+  output_.clear();  // srsinst uses IN0 to reset the communication buffers
+  last_due_ns_ = c.t_ns;
+  busy_until_ns_ = c.t_ns;
+  return status_after(c, options_.command_latency_ns);  // from the command's start, as before the reset
+}
+
+// MO?: whether the CDEM option is installed.
+void RgaSimulator::query_cdem_option(const ParsedCommand& c) {
+  if (c.query) reply_text(c.quick_ns, options_.cdem_installed ? "1" : "0"); else bad_command();
+}
+
+// AP?, HP?: the points of an analog or histogram scan over MI..MF at SA steps per amu.
+void RgaSimulator::query_point_count(const ParsedCommand& c) {
+  if (!c.query) return bad_command();
+  const auto mi = static_cast<int>(settings_["MI"].value), mf = static_cast<int>(settings_["MF"].value);
+  const auto sa = static_cast<int>(settings_["SA"].value);
+  reply_text(c.quick_ns, std::to_string(c.mnemonic == "AP" ? (mf - mi) * sa + 1 : mf - mi + 1));
+}
+
+// ER?, EC?, EF?, EM?, EQ?, ED?, EP?: the status byte and the error bytes.
+void RgaSimulator::query_error_byte(const ParsedCommand& c) {
+  if (!c.query) return bad_command();
+  const std::string& m = c.mnemonic;
+  uint8_t value = 0;
+  if (m == "ER") value = status_byte();
+  if (m == "EC") {
+    value = rs232_err_;
+    rs232_err_ = 0;  // cleared once read (sim assumption, see rga_sim.h)
+  }
+  if (m == "EF") value = fil_err_;
+  if (m == "EM") value = cem_err_;
+  if (m == "EQ") value = qmf_err_;
+  if (m == "ED") value = det_err_;
+  if (m == "EP") value = ps_err_;
+  reply_text(c.quick_ns, std::to_string(value));
+}
+
+// A plain numeric parameter (settings_): set and query; EE, IE and VF answer a set with a
+// STATUS byte, the others do not answer it.
+void RgaSimulator::execute_setting(const ParsedCommand& c, Setting& s) {
+  const bool status_reply = c.mnemonic == "EE" || c.mnemonic == "IE" || c.mnemonic == "VF";
+  if (c.query) {
+    reply_text(c.quick_ns, s.integer ? std::to_string(static_cast<int>(s.value)) : fmt::format("{:.4f}", s.value));
+    return;
+  }
+  const auto v = parse_number(c.param, s.integer);
+  if (!v || *v < s.min || *v > s.max) {
+    if (status_reply) return bad_parameter_status(c);
+    rs232_err_ |= kBadParameter;
+    return;
+  }
+  s.value = *v;
+  if (status_reply) status_after(c, options_.command_latency_ns);
 }
 
 }  // namespace opsync::drivers::rga

@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "drivers/sim_device.h"
@@ -84,8 +85,36 @@ class RgaSimulator final : public SimDevice {
     bool integer = true;
   };
 
+  struct ParsedCommand {  // one command line, as execute() hands it to a handler
+    std::string mnemonic;    // the two letters, upper case
+    std::string_view param;  // the rest of the line (a view into the line being executed)
+    bool query = false;      // param is "?"
+    bool deflt = false;      // param is "*"
+    int64_t t_ns = 0;        // arrival
+    int64_t start_ns = 0;    // execution starts: arrival, or when the previous command is done
+    int64_t quick_ns = 0;    // a quick reply (query, quick setting) is ready
+  };
+
   void feed_login_line(const std::string& line, int64_t t_ns);
+  // Parses one command line and hands it to its handler (one per command, or the settings_
+  // table); an unknown command sets RS232_ERR bit 0 and gets no reply.
   void execute(const std::string& line, int64_t t_ns);
+  void bad_command();
+  void status_after(const ParsedCommand& c, int64_t duration_ns);
+  void bad_parameter_status(const ParsedCommand& c);
+  // Handlers, one for each command or family of commands (rga_sim.cpp).
+  void query_identity(const ParsedCommand& c);     // ID
+  void measure_mass(const ParsedCommand& c);       // MR
+  void set_noise_floor(const ParsedCommand& c);    // NF
+  void set_emission(const ParsedCommand& c);       // FL
+  void set_cdem_voltage(const ParsedCommand& c);   // HV
+  void calibrate(const ParsedCommand& c);          // CA, CL
+  void degas(const ParsedCommand& c);              // DG
+  void initialize(const ParsedCommand& c);         // IN
+  void query_cdem_option(const ParsedCommand& c);  // MO
+  void query_point_count(const ParsedCommand& c);  // AP, HP
+  void query_error_byte(const ParsedCommand& c);   // ER, EC, EF, EM, EQ, ED, EP
+  void execute_setting(const ParsedCommand& c, Setting& s);  // MI, MF, SA, ML, SP, ST, MG, MV, EE, IE, VF
   void reply_text(int64_t ready_ns, std::string_view text);  // appends "\n\r"
   void reply_status(int64_t ready_ns);
   void reply_bytes(int64_t ready_ns, std::vector<uint8_t> bytes);
