@@ -1,4 +1,5 @@
-// Writer thread: drains the pending queues in batches, one transaction each; a full disk.
+// Writer thread: drains the pending queues in batches, one transaction each, and rides out a
+// failed commit (a locked file, a full disk) by retrying with backoff, without losing a record.
 #include "store/writer.h"
 
 #include <algorithm>

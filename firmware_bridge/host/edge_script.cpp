@@ -38,7 +38,7 @@ int64_t seconds_to_ns(double s) { return std::llround(s * 1e9); }
 
 }  // namespace
 
-bool parse_edge_file(std::string_view text, int64_t start_ns, std::vector<ScriptedEdge>* out, std::string* error) {
+bool parse_edge_file(std::string_view text, int64_t start_ns, std::vector<ScriptedEdge>& out, std::string& error) {
   size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -51,7 +51,7 @@ bool parse_edge_file(std::string_view text, int64_t start_ns, std::vector<Script
     double t_s = 0;
     uint64_t input = 0;
     if (f.size() != 3 || !parse_double(f[0], &t_s) || t_s < 0 || !parse_u64(f[1], &input) || input >= kInputCount) {
-      *error = fmt::format("line {}: expected \"t_s input edge\" with t_s >= 0, input 0..3 and edge rising|falling, "
+      error = fmt::format("line {}: expected \"t_s input edge\" with t_s >= 0, input 0..3 and edge rising|falling, "
                            "got \"{}\"",
                            line_no, line);
       return false;
@@ -62,15 +62,15 @@ bool parse_edge_file(std::string_view text, int64_t start_ns, std::vector<Script
     } else if (f[2] == "falling" || f[2] == "f" || f[2] == "2") {
       e.kind = EdgeKind::falling;
     } else {
-      *error = fmt::format("line {}: edge must be rising or falling, got \"{}\"", line_no, f[2]);
+      error = fmt::format("line {}: edge must be rising or falling, got \"{}\"", line_no, f[2]);
       return false;
     }
-    out->push_back(e);
+    out.push_back(e);
   }
   return true;
 }
 
-bool parse_pulse_train(std::string_view spec, int64_t start_ns, PulseTrain* out, std::string* error) {
+bool parse_pulse_train(std::string_view spec, int64_t start_ns, PulseTrain& out, std::string& error) {
   const std::vector<std::string_view> f = split_fields(spec, ":");
   uint64_t input = 0;
   double period_ms = 0, width_ms = -1, start_s = 1;
@@ -81,13 +81,13 @@ bool parse_pulse_train(std::string_view spec, int64_t start_ns, PulseTrain* out,
   if (ok && f.size() >= 4) ok = parse_double(f[3], &start_s) && start_s >= 0;
   if (ok && f.size() >= 5) ok = parse_u64(f[4], &count);
   if (!ok) {
-    *error = fmt::format("pulse train \"{}\": expected INPUT:PERIOD_MS[:WIDTH_MS[:START_S[:COUNT]]] with input 0..3 "
+    error = fmt::format("pulse train \"{}\": expected INPUT:PERIOD_MS[:WIDTH_MS[:START_S[:COUNT]]] with input 0..3 "
                          "and 0 < WIDTH_MS < PERIOD_MS, e.g. 2:20 or 0:2000:850:1.5:100",
                          spec);
     return false;
   }
   if (width_ms < 0) width_ms = period_ms / 2;
-  *out = PulseTrain{static_cast<uint8_t>(input), std::llround(period_ms * 1e6), std::llround(width_ms * 1e6),
+  out = PulseTrain{static_cast<uint8_t>(input), std::llround(period_ms * 1e6), std::llround(width_ms * 1e6),
                     start_ns + seconds_to_ns(start_s), count};
   return true;
 }

@@ -42,10 +42,10 @@ struct PulseTrain {
   uint64_t count = 0;    // 0: no end
 };
 
-// Parses an edge file's text; times are relative to start_ns. False with *error ("line N: ...").
-bool parse_edge_file(std::string_view text, int64_t start_ns, std::vector<ScriptedEdge>* out, std::string* error);
+// Parses an edge file's text; times are relative to start_ns. False with `error` ("line N: ...").
+bool parse_edge_file(std::string_view text, int64_t start_ns, std::vector<ScriptedEdge>& out, std::string& error);
 // Parses a periodic spec (see above); start_ns is the reference time of "0 s".
-bool parse_pulse_train(std::string_view spec, int64_t start_ns, PulseTrain* out, std::string* error);
+bool parse_pulse_train(std::string_view spec, int64_t start_ns, PulseTrain& out, std::string& error);
 
 class EdgeSchedule {
  public:

@@ -103,14 +103,14 @@ EdgeSchedule make_schedule(const Args& a, int64_t start_ns) {
     std::stringstream text;
     text << in.rdbuf();
     std::vector<ScriptedEdge> edges;
-    if (!parse_edge_file(text.str(), start_ns, &edges, &error)) {
+    if (!parse_edge_file(text.str(), start_ns, edges, error)) {
       throw std::runtime_error(fmt::format("{}: {}", a.edges_file, error));
     }
     schedule.add(std::move(edges));
   }
   for (const std::string& spec : a.periodic) {
     PulseTrain train;
-    if (!parse_pulse_train(spec, start_ns, &train, &error)) throw std::runtime_error(error);
+    if (!parse_pulse_train(spec, start_ns, train, error)) throw std::runtime_error(error);
     schedule.add(train);
   }
   return schedule;
@@ -122,7 +122,7 @@ int run(const Args& a) {
 
   TruthLog truth;
   std::string error;
-  if (!a.truth.empty() && !truth.open(a.truth, &error)) throw std::runtime_error(error);
+  if (!a.truth.empty() && !truth.open(a.truth, error)) throw std::runtime_error(error);
 
   HostPortOptions po;
   po.tick.tick_hz = a.tick_hz;
@@ -145,7 +145,7 @@ int run(const Args& a) {
   core.start();
 
   PtyLink pty;
-  if (!pty.open(a.link, &error)) throw std::runtime_error(error);
+  if (!pty.open(a.link, error)) throw std::runtime_error(error);
   std::printf("%s\n", pty.slave_path().c_str());
   std::fflush(stdout);
   if (!a.quiet) {

@@ -22,21 +22,21 @@ PtyLink::~PtyLink() {
   }
 }
 
-bool PtyLink::open(const std::string& link_path, std::string* error) {
+bool PtyLink::open(const std::string& link_path, std::string& error) {
   master_ = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
   if (master_ < 0 || grantpt(master_) != 0 || unlockpt(master_) != 0) {
-    *error = fmt::format("cannot open a pseudo-terminal: {}", std::strerror(errno));
+    error = fmt::format("cannot open a pseudo-terminal: {}", std::strerror(errno));
     return false;
   }
   const char* name = ptsname(master_);
   if (name == nullptr) {
-    *error = fmt::format("cannot name the pseudo-terminal: {}", std::strerror(errno));
+    error = fmt::format("cannot name the pseudo-terminal: {}", std::strerror(errno));
     return false;
   }
   slave_path_ = name;
   slave_keepalive_ = ::open(slave_path_.c_str(), O_RDWR | O_NOCTTY);
   if (slave_keepalive_ < 0) {
-    *error = fmt::format("cannot open {}: {}", slave_path_, std::strerror(errno));
+    error = fmt::format("cannot open {}: {}", slave_path_, std::strerror(errno));
     return false;
   }
   termios tio{};
@@ -48,7 +48,7 @@ bool PtyLink::open(const std::string& link_path, std::string* error) {
     std::filesystem::remove(link_path, ec);
     std::filesystem::create_symlink(slave_path_, link_path, ec);
     if (ec) {
-      *error = fmt::format("cannot create the link {} -> {}: {}", link_path, slave_path_, ec.message());
+      error = fmt::format("cannot create the link {} -> {}: {}", link_path, slave_path_, ec.message());
       return false;
     }
     link_path_ = link_path;

@@ -20,8 +20,8 @@ class PtyLink {
   ~PtyLink();
 
   // Opens the pseudo-terminal and, if link_path is not empty, points that symlink at its slave
-  // (replacing an old link). False with *error if any step fails.
-  bool open(const std::string& link_path, std::string* error);
+  // (replacing an old link). False with `error` set if any step fails.
+  bool open(const std::string& link_path, std::string& error);
   int fd() const { return master_; }
   const std::string& slave_path() const { return slave_path_; }
   // Appends what can be read now (non-blocking). False on a read error other than "nothing there".

@@ -14,10 +14,10 @@ std::string format_truth_row(const TruthEdge& e) {
                      e.tick, fate_name(e.fate));
 }
 
-bool TruthLog::open(const std::string& path, std::string* error) {
+bool TruthLog::open(const std::string& path, std::string& error) {
   file_ = std::fopen(path.c_str(), "w");
   if (file_ == nullptr) {
-    *error = fmt::format("cannot write the truth file {}: {}", path, std::strerror(errno));
+    error = fmt::format("cannot write the truth file {}: {}", path, std::strerror(errno));
     return false;
   }
   std::fputs("seq,t_ns,input,edge,tick,fate\n", file_);

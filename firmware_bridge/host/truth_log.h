@@ -17,8 +17,8 @@ namespace opsync::fw::host {
 
 class TruthLog {
  public:
-  // Opens (truncates) path and writes the header; false with *error if it cannot.
-  bool open(const std::string& path, std::string* error);
+  // Opens (truncates) path and writes the header; false with `error` set if it cannot.
+  bool open(const std::string& path, std::string& error);
   void write(const TruthEdge& edge);
   void flush();
   ~TruthLog();

@@ -62,7 +62,7 @@ TEST(FwFrame, SameBytesAsTheDaemonAndEachDecodesTheOther) {
     drivers::bridge::FrameDecoder theirs;
     drivers::bridge::FrameResult r;
     bool got = false;
-    for (uint8_t b : ours) got = theirs.push(b, &r) || got;
+    for (uint8_t b : ours) got = theirs.push(b, r) || got;
     ASSERT_TRUE(got);
     ASSERT_EQ(r.status, drivers::bridge::FrameStatus::ok);
     EXPECT_EQ(Bytes(r.payload.begin(), r.payload.end()), payload);

@@ -49,27 +49,27 @@ TEST(FwHostTickClock, ModelAndInverse) {
 TEST(FwHostEdgeScript, FileAndPulseTrains) {
   std::vector<ScriptedEdge> edges;
   std::string error;
-  ASSERT_TRUE(parse_edge_file("# scan\n1.5 0 rising\n  1.6,2,r # frame\n\n2 0 falling\n", kT0, &edges, &error)) << error;
+  ASSERT_TRUE(parse_edge_file("# scan\n1.5 0 rising\n  1.6,2,r # frame\n\n2 0 falling\n", kT0, edges, error)) << error;
   ASSERT_EQ(edges.size(), 3u);
   EXPECT_EQ(edges[0].t_ns, kT0 + 1'500'000'000);
   EXPECT_EQ(edges[1].input, 2);
   EXPECT_EQ(edges[1].kind, EdgeKind::rising);
   EXPECT_EQ(edges[2].kind, EdgeKind::falling);
-  EXPECT_FALSE(parse_edge_file("1 4 rising\n", kT0, &edges, &error));
+  EXPECT_FALSE(parse_edge_file("1 4 rising\n", kT0, edges, error));
   EXPECT_NE(error.find("line 1"), std::string::npos) << error;
-  EXPECT_FALSE(parse_edge_file("ok\n", kT0, &edges, &error));
-  EXPECT_FALSE(parse_edge_file("1 0 sideways\n", kT0, &edges, &error));
+  EXPECT_FALSE(parse_edge_file("ok\n", kT0, edges, error));
+  EXPECT_FALSE(parse_edge_file("1 0 sideways\n", kT0, edges, error));
 
   PulseTrain train;
-  ASSERT_TRUE(parse_pulse_train("2:20", kT0, &train, &error)) << error;
+  ASSERT_TRUE(parse_pulse_train("2:20", kT0, train, error)) << error;
   EXPECT_EQ(train.period_ns, 20'000'000);
   EXPECT_EQ(train.width_ns, 10'000'000);
   EXPECT_EQ(train.start_ns, kT0 + kS);
   EXPECT_EQ(train.count, 0u);
-  ASSERT_TRUE(parse_pulse_train("0:2000:850:1.5:3", kT0, &train, &error)) << error;
+  ASSERT_TRUE(parse_pulse_train("0:2000:850:1.5:3", kT0, train, error)) << error;
   EXPECT_EQ(train.count, 3u);
-  EXPECT_FALSE(parse_pulse_train("0:10:20", kT0, &train, &error));  // wider than the period
-  EXPECT_FALSE(parse_pulse_train("5:10", kT0, &train, &error));
+  EXPECT_FALSE(parse_pulse_train("0:10:20", kT0, train, error));  // wider than the period
+  EXPECT_FALSE(parse_pulse_train("5:10", kT0, train, error));
 
   // Merged in time order: three pulses of the train and the file's edges.
   EdgeSchedule s;

@@ -181,7 +181,7 @@ inline BridgeRecord read_bridge_record(const std::filesystem::path& db_path, con
     const int64_t t_ns = st.col_int(0);
     const std::string bytes = st.col_blob(1);
     for (char c : bytes) {
-      if (!decoder.push(static_cast<uint8_t>(c), &frame) || frame.status != drivers::bridge::FrameStatus::ok) continue;
+      if (!decoder.push(static_cast<uint8_t>(c), frame) || frame.status != drivers::bridge::FrameStatus::ok) continue;
       const std::optional<drivers::bridge::Envelope> e = drivers::bridge::decode_envelope(frame.payload);
       if (!e) continue;
       if (e->has_edge()) {

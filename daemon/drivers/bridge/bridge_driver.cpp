@@ -182,7 +182,7 @@ void BridgeDriver::on_bytes(drivers::DriverHost& host, std::span<const uint8_t> 
   counters_.bytes_in += bytes.size();
   FrameResult frame;
   for (uint8_t b : bytes) {
-    if (decoder_.push(b, &frame)) handle_frame(host, frame, t_ns);
+    if (decoder_.push(b, frame)) handle_frame(host, frame, t_ns);
   }
 }
 

@@ -15,7 +15,7 @@ std::optional<Envelope> decode_frame(const std::string& frame) {
   FrameDecoder d;
   FrameResult r;
   for (unsigned char c : frame) {
-    if (d.push(c, &r)) {
+    if (d.push(c, r)) {
       if (r.status != FrameStatus::ok) return std::nullopt;
       return decode_envelope(r.payload);
     }

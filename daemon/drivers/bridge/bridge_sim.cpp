@@ -150,7 +150,7 @@ void BridgeSimulator::on_bytes(std::span<const uint8_t> bytes, int64_t t_ns) {
   advance(t_ns);
   FrameResult frame;
   for (uint8_t b : bytes) {
-    if (decoder_.push(b, &frame)) handle_frame(frame, t_ns);
+    if (decoder_.push(b, frame)) handle_frame(frame, t_ns);
   }
 }
 

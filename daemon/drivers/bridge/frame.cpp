@@ -37,14 +37,14 @@ void FrameDecoder::reset() {
   discarding_ = false;
 }
 
-bool FrameDecoder::push(uint8_t byte, FrameResult* result) {
+bool FrameDecoder::push(uint8_t byte, FrameResult& result) {
   if (byte != 0x00) {
     if (discarding_) return false;
     if (size_ == encoded_.size()) {
       ++stats_.overflows;
       discarding_ = true;
       size_ = 0;
-      *result = FrameResult{FrameStatus::overflow, {}};
+      result = FrameResult{FrameStatus::overflow, {}};
       return true;
     }
     encoded_[size_++] = byte;
@@ -65,21 +65,21 @@ bool FrameDecoder::push(uint8_t byte, FrameResult* result) {
   const CobsDecodeResult d = cobs_decode(encoded_.data(), n, decoded_.data(), decoded_.size());
   if (d.status != CobsStatus::ok) {
     ++stats_.cobs_errors;
-    *result = FrameResult{FrameStatus::cobs_error, {}};
+    result = FrameResult{FrameStatus::cobs_error, {}};
     return true;
   }
   if (d.size < kCrcBytes) {
     ++stats_.too_short;
-    *result = FrameResult{FrameStatus::too_short, {}};
+    result = FrameResult{FrameStatus::too_short, {}};
     return true;
   }
   if (crc32c(decoded_.data(), d.size) != kCrc32cGoodResidue) {
     ++stats_.crc_errors;
-    *result = FrameResult{FrameStatus::crc_error, {}};
+    result = FrameResult{FrameStatus::crc_error, {}};
     return true;
   }
   ++stats_.frames_ok;
-  *result = FrameResult{FrameStatus::ok, std::span<const uint8_t>(decoded_.data(), d.size - kCrcBytes)};
+  result = FrameResult{FrameStatus::ok, std::span<const uint8_t>(decoded_.data(), d.size - kCrcBytes)};
   return true;
 }
 

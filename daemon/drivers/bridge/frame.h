@@ -50,8 +50,8 @@ struct FrameStats {
 class FrameDecoder {
  public:
   // Takes one received byte. Returns true when it completed a frame or detected an overflow;
-  // the outcome is then in *result. Never throws, whatever the bytes.
-  bool push(uint8_t byte, FrameResult* result);
+  // the outcome is then in `result`. Never throws, whatever the bytes.
+  bool push(uint8_t byte, FrameResult& result);
   // Forget a partial frame (link closed).
   void reset();
   const FrameStats& stats() const { return stats_; }

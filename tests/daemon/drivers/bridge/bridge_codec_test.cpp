@@ -134,7 +134,7 @@ TEST(Codec, FramedEnvelopeDecodes) {
   FrameResult r;
   int frames = 0;
   for (uint8_t b : wire) {
-    if (!d.push(b, &r)) continue;
+    if (!d.push(b, r)) continue;
     ++frames;
     ASSERT_EQ(r.status, FrameStatus::ok);
     const std::optional<Envelope> e = decode_envelope(r.payload);

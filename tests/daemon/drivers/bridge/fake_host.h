@@ -26,7 +26,7 @@ inline std::vector<Envelope> decode_frames(std::span<const uint8_t> bytes, size_
   FrameDecoder decoder;
   FrameResult r;
   for (uint8_t b : bytes) {
-    if (!decoder.push(b, &r)) continue;
+    if (!decoder.push(b, r)) continue;
     std::optional<Envelope> e = r.status == FrameStatus::ok ? decode_envelope(r.payload) : std::nullopt;
     if (e) {
       out.push_back(*e);

@@ -24,7 +24,7 @@ Collected feed(FrameDecoder& d, const Bytes& bytes) {
   Collected c;
   FrameResult r;
   for (uint8_t b : bytes) {
-    if (!d.push(b, &r)) continue;
+    if (!d.push(b, r)) continue;
     if (r.status == FrameStatus::ok) {
       c.payloads.emplace_back(r.payload.begin(), r.payload.end());
     } else {
