@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     opsync::drivers::bridge::FrameResult t;
-    if (theirs.push(data[i], &t)) {
+    if (theirs.push(data[i], t)) {
       ++theirs_results;
       theirs_last = t;
     }
