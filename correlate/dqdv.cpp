@@ -61,11 +61,75 @@ std::vector<double> integrate_charge_c(std::span<const int64_t> t_ns, std::span<
   return q;
 }
 
-std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y, double min_fraction) {
+namespace {
+
+// Local maxima of z; the middle of a flat top counts once (as scipy's _local_maxima_1d).
+std::vector<std::size_t> local_maxima(const std::vector<double>& z) {
+  std::vector<std::size_t> out;
+  const std::size_t n = z.size();
+  std::size_t i = 1;
+  while (i + 1 < n) {
+    if (z[i - 1] < z[i]) {
+      std::size_t ahead = i + 1;
+      while (ahead + 1 < n && z[ahead] == z[i]) ++ahead;
+      if (z[ahead] < z[i]) out.push_back((i + ahead - 1) / 2);
+      i = ahead;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Prominence of the maximum at `peak` and the bases it is measured from (scipy's definition,
+// without a window): walk each way while the curve stays at or below the peak, keeping the minimum.
+struct Prominence {
+  double value = 0;
+  std::size_t left_base = 0, right_base = 0;
+};
+Prominence prominence_of(const std::vector<double>& z, std::size_t peak) {
+  Prominence p;
+  double left_min = z[peak];
+  p.left_base = peak;
+  for (std::size_t i = peak + 1; i-- > 0 && z[i] <= z[peak];) {
+    if (z[i] < left_min) {
+      left_min = z[i];
+      p.left_base = i;
+    }
+  }
+  double right_min = z[peak];
+  p.right_base = peak;
+  for (std::size_t i = peak; i < z.size() && z[i] <= z[peak]; ++i) {
+    if (z[i] < right_min) {
+      right_min = z[i];
+      p.right_base = i;
+    }
+  }
+  p.value = z[peak] - std::max(left_min, right_min);
+  return p;
+}
+
+// Interpolated sample positions where z falls to `level` on each side of the peak, within its bases.
+std::pair<double, double> crossings(const std::vector<double>& z, std::size_t peak, const Prominence& pr,
+                                    double level) {
+  std::size_t i = peak;
+  while (pr.left_base < i && level < z[i]) --i;
+  double left = static_cast<double>(i);
+  if (z[i] < level) left += (level - z[i]) / (z[i + 1] - z[i]);
+  i = peak;
+  while (i < pr.right_base && level < z[i]) ++i;
+  double right = static_cast<double>(i);
+  if (z[i] < level) right -= (level - z[i]) / (z[i - 1] - z[i]);
+  return {left, right};
+}
+
+}  // namespace
+
+std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y, const PeakOptions& opt) {
   std::vector<DqdvPeak> peaks;
   const std::size_t n = y.size();
   if (n < 3 || voltage_v.size() != n) return peaks;
-  // Work on s*y so that discharge curves (negative) have their peaks as maxima too.
+  // Work on z = s*y so that discharge curves (negative) have their peaks as maxima too.
   double s = 1;
   double zmax = 0;
   for (double v : y) {
@@ -75,33 +139,61 @@ std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<co
     }
   }
   if (zmax <= 0) return peaks;
+  std::vector<double> z(n);
+  for (std::size_t i = 0; i < n; ++i) z[i] = s * y[i];
   const double dv = (voltage_v[n - 1] - voltage_v[0]) / static_cast<double>(n - 1);
-  auto z = [&](std::size_t i) { return s * y[i]; };
-  for (std::size_t i = 1; i + 1 < n; ++i) {
-    if (!(z(i) > z(i - 1) && z(i) >= z(i + 1) && z(i) >= min_fraction * zmax)) continue;
+  std::vector<std::size_t> at;  // grid index of each accepted peak
+  for (const std::size_t i : local_maxima(z)) {
+    const Prominence pr = prominence_of(z, i);
+    if (pr.value < opt.min_prominence_fraction * zmax || z[i] < opt.min_height_fraction * zmax) continue;
+    const auto [left_ip, right_ip] = crossings(z, i, pr, z[i] - 0.5 * pr.value);
+    const double width_v = (right_ip - left_ip) * dv;
+    if (width_v < opt.min_width_v) continue;
     DqdvPeak p;
-    const double zl = z(i - 1), zc = z(i), zr = z(i + 1);
+    const double zl = z[i - 1], zc = z[i], zr = z[i + 1];
     const double denom = zl - 2 * zc + zr;
     const double delta = denom < 0 ? 0.5 * (zl - zr) / denom : 0.0;  // vertex of the parabola, in samples
     p.voltage_v = voltage_v[i] + delta * dv;
     const double h = zc - 0.25 * (zl - zr) * delta;
     p.height = s * h;
+    p.prominence = pr.value;
+    p.width_v = width_v;
+    p.left_base_v = voltage_v[pr.left_base];
+    p.right_base_v = voltage_v[pr.right_base];
     const double half = 0.5 * h;
     std::optional<double> left, right;
     for (std::size_t j = i; j-- > 0;) {
-      if (z(j) <= half) {
-        left = voltage_v[j] + (half - z(j)) / (z(j + 1) - z(j)) * dv;
+      if (z[j] <= half) {
+        left = voltage_v[j] + (half - z[j]) / (z[j + 1] - z[j]) * dv;
         break;
       }
     }
     for (std::size_t j = i + 1; j < n; ++j) {
-      if (z(j) <= half) {
-        right = voltage_v[j - 1] + (z(j - 1) - half) / (z(j - 1) - z(j)) * dv;
+      if (z[j] <= half) {
+        right = voltage_v[j - 1] + (z[j - 1] - half) / (z[j - 1] - z[j]) * dv;
         break;
       }
     }
     if (left && right) p.fwhm_v = *right - *left;
     peaks.push_back(p);
+    at.push_back(i);
+  }
+  // Area: between the lowest points separating a peak from its accepted neighbours (or the ends),
+  // what stands above the higher of those two valleys. Prominence's bases are no use here: the
+  // tallest peak's bases are the curve's ends, and its area would take in every other feature.
+  for (std::size_t k = 0; k < peaks.size(); ++k) {
+    const std::size_t from = k == 0 ? 0 : at[k - 1];
+    const std::size_t to = k + 1 == peaks.size() ? n - 1 : at[k + 1];
+    const std::size_t left_valley = static_cast<std::size_t>(
+        std::min_element(z.begin() + static_cast<std::ptrdiff_t>(from), z.begin() + static_cast<std::ptrdiff_t>(at[k]) + 1) -
+        z.begin());
+    const std::size_t right_valley = static_cast<std::size_t>(
+        std::min_element(z.begin() + static_cast<std::ptrdiff_t>(at[k]), z.begin() + static_cast<std::ptrdiff_t>(to) + 1) -
+        z.begin());
+    const double floor = std::max(z[left_valley], z[right_valley]);
+    for (std::size_t j = left_valley; j < right_valley; ++j) {
+      peaks[k].area += 0.5 * (std::max(0.0, z[j] - floor) + std::max(0.0, z[j + 1] - floor)) * dv;
+    }
   }
   return peaks;
 }
@@ -163,13 +255,13 @@ DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> 
   for (std::size_t i = 1; i + 1 < n; ++i) d[i] = (qg[i + 1] - qg[i - 1]) / (2 * dv);
   for (double& v : d) v *= scale;
   c.dqdv = smooth_gaussian(d, opt.fwhm_v / kFwhmPerSigma / dv);
-  c.peaks = find_peaks(c.voltage_v, c.dqdv, opt.min_peak_fraction);
+  c.peaks = find_peaks(c.voltage_v, c.dqdv, opt.peaks);
   c.method.piece_choice = opt.pieces == PieceChoice::longest ? "longest monotone piece" : "each monotone piece";
   c.method.units = opt.active_mass_g > 0 ? "mAh/g/V" : "mAh/V";
   c.method.dv_v = dv;
   c.method.fwhm_v = opt.fwhm_v;
   c.method.active_mass_g = opt.active_mass_g;
-  c.method.min_peak_fraction = opt.min_peak_fraction;
+  c.method.peaks = opt.peaks;
   c.method.rest_current_a = opt.half_cycles.rest_current_a;
   c.method.turn_back_tolerance_v = opt.turn_back_tolerance_v;
   return c;

@@ -25,6 +25,16 @@ namespace opsync::correlate {
 
 enum class PieceChoice { longest, each };
 
+// Which local maxima of |dQ/dV| are features: by prominence and width, as
+// scipy.signal.find_peaks defines them (prominence: height above the higher of the two lowest
+// points reached before the curve rises above the peak on either side; width: at half the
+// prominence). A ripple on a flat stretch is tall but has almost no prominence.
+struct PeakOptions {
+  double min_prominence_fraction = 0.05;  // of the curve's largest |value|
+  double min_width_v = 0;                  // at half prominence; 0 = any
+  double min_height_fraction = 0;          // of the largest |value| (the old 5 % rule); 0 = any
+};
+
 struct DqdvOptions {
   double dv_v = 1e-3;             // voltage grid step
   double fwhm_v = 10e-3;          // Gaussian smoothing FWHM; 0 = no smoothing
@@ -33,7 +43,7 @@ struct DqdvOptions {
   // A voltage that falls back (on charge) by more than this below its running maximum cuts the
   // half-cycle; smaller dips are noise and count at the running maximum. 0 = cut at any reversal.
   double turn_back_tolerance_v = 5e-3;
-  double min_peak_fraction = 0.05;  // peaks below this fraction of the curve's largest value are noise
+  PeakOptions peaks{};
   HalfCycleOptions half_cycles{};
 };
 
@@ -47,7 +57,7 @@ struct DqdvMethod {
   double dv_v = 0;
   double fwhm_v = 0;
   double active_mass_g = 0;
-  double min_peak_fraction = 0;
+  PeakOptions peaks{};
   double rest_current_a = 0;
   double turn_back_tolerance_v = 0;
 };
@@ -57,6 +67,13 @@ struct DqdvPeak {
   double voltage_v = 0;              // parabolic refinement over the three top grid points
   double height = 0;                 // in DqdvMethod::units
   std::optional<double> fwhm_v;      // full width at half height (relative to zero); empty if a side runs off the curve
+  double prominence = 0;             // in DqdvMethod::units, positive
+  double width_v = 0;                // at half the prominence (interpolated)
+  double left_base_v = 0;            // where the prominence was measured from, each side
+  double right_base_v = 0;
+  // Charge in the feature, in mAh (mAh/g with an active mass): the integral of |dQ/dV| above the
+  // higher of the two valleys that separate the peak from its (accepted) neighbours or the ends.
+  double area = 0;
 };
 
 struct DqdvCurve {
@@ -88,7 +105,7 @@ DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> 
 
 // Peaks of a curve on a uniform grid (used by dqdv_piece, exposed for tests).
 std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y,
-                                 double min_fraction);
+                                 const PeakOptions& opt = {});
 
 // The whole record: split, then dQ/dV of the chosen piece(s) of every half-cycle. Throws InputError
 // on bad records or options; half-cycles too short for a grid of 3 points are skipped.

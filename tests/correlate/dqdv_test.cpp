@@ -5,6 +5,7 @@
 #include "correlate/dqdv.h"
 
 #include <cmath>
+#include <cstdio>
 #include <numbers>
 #include <random>
 
@@ -201,4 +202,103 @@ TEST(Dqdv, BadOptionsAndShortPiecesAreErrors) {
   EXPECT_THROW(oc::dqdv(charge_record(true), opt), oc::InputError);
   const std::vector<double> v{3.7, 3.7005}, q{0, 1};
   EXPECT_THROW(oc::dqdv_piece(v, q, oc::Direction::charge, {}), oc::InputError);
+}
+
+// ---- Peaks by prominence: the case where a height threshold fails. ----
+// One C/10 charge of a cell with two plateaus (logistic steps in Q(V), 1 Ah each, at 3.70 and
+// 4.45 V) and sloping regions between them (a background a fifth of the plateaus' dQ/dV), logged
+// 10^6 times with 0.2 mV voltage noise. V(t) comes from inverting the model's Q(V) by bisection;
+// the analysis sees only the noisy voltage and the current. The true features are the two steps,
+// whose dQ/dV peaks sit at their centres and hold their charge.
+namespace {
+constexpr double kStepV[2] = {3.70, 4.45};
+constexpr double kStepWidthV = 0.010;  // logistic scale: peak dQ/dV = Q / (4 w)
+constexpr double kStepC = 3600.0;      // 1 Ah each
+constexpr double kSlopeCPerV = 0.2 * kStepC / (4 * kStepWidthV);
+constexpr double kVLow = 3.3, kVHigh = 4.7;
+
+double q_two_plateaus(double v) {
+  double q = kSlopeCPerV * (v - kVLow);
+  for (double c : kStepV) q += kStepC / (1 + std::exp(-(v - c) / kStepWidthV));
+  return q;
+}
+
+oc::CyclerRecord two_plateau_charge(std::size_t rows, double noise_v, uint32_t seed) {
+  const double q0 = q_two_plateaus(kVLow), q1 = q_two_plateaus(kVHigh);
+  const double duration_s = 36'000;  // C/10
+  const double current_a = (q1 - q0) / duration_s;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, noise_v);
+  oc::CyclerRecord r;
+  r.t_ns.reserve(rows);
+  r.voltage_v.reserve(rows);
+  r.current_a.reserve(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double t_s = duration_s * static_cast<double>(i) / static_cast<double>(rows - 1);
+    const double q = q0 + current_a * t_s;
+    double lo = kVLow, hi = kVHigh;  // Q(V) increases: bisect for V
+    for (int k = 0; k < 60; ++k) {
+      const double mid = 0.5 * (lo + hi);
+      (q_two_plateaus(mid) < q ? lo : hi) = mid;
+    }
+    r.t_ns.push_back(std::llround(t_s * 1e9));
+    r.voltage_v.push_back(0.5 * (lo + hi) + noise(rng));
+    r.current_a.push_back(current_a);
+  }
+  return r;
+}
+}  // namespace
+
+TEST(DqdvPeaks, ProminenceFindsTheTwoPlateausAndNotTheRipples) {
+  const oc::CyclerRecord rec = two_plateau_charge(1'000'000, 0.2e-3, 7);
+  const auto curves = oc::dqdv(rec);  // defaults
+  ASSERT_EQ(curves.size(), 1U);
+  const auto& peaks = curves[0].peaks;
+  ASSERT_EQ(peaks.size(), 2U) << "ripples counted as peaks";
+  for (std::size_t k = 0; k < 2; ++k) {
+    EXPECT_NEAR(peaks[k].voltage_v, kStepV[k], 3e-3) << k;
+    // The charge in the feature is the step's (above the sloping background).
+    EXPECT_NEAR(peaks[k].area / (kStepC / oc::kCoulombPerMah), 1.0, 0.10) << k;
+    EXPECT_GT(peaks[k].prominence, 0.5 * std::abs(peaks[k].height)) << k;
+    EXPECT_GT(peaks[k].width_v, 2 * kStepWidthV) << k;
+    EXPECT_LT(peaks[k].left_base_v, peaks[k].voltage_v);
+    EXPECT_GT(peaks[k].right_base_v, peaks[k].voltage_v);
+  }
+  // The old rule (a peak is any local maximum above 5 % of the largest value) counts the ripples
+  // on the sloping stretches too: that is what this test guards against.
+  oc::DqdvOptions height_only;
+  height_only.peaks.min_prominence_fraction = 0;
+  height_only.peaks.min_height_fraction = 0.05;
+  const std::size_t by_height = oc::dqdv(rec, height_only)[0].peaks.size();
+  EXPECT_GT(by_height, 4U);
+  std::printf("two plateaus, 10^6 rows, 0.2 mV noise: %zu peaks by prominence (%.4f V, area %.3f of the step; "
+              "%.4f V, area %.3f), %zu by the 5 %% height rule\n",
+              peaks.size(), peaks[0].voltage_v, peaks[0].area / (kStepC / oc::kCoulombPerMah), peaks[1].voltage_v,
+              peaks[1].area / (kStepC / oc::kCoulombPerMah), by_height);
+}
+
+TEST(DqdvPeaks, ProminenceAndWidthFollowScipysDefinitions) {
+  // A hand-checkable curve on a 1 mV grid: two maxima, 5 at index 3 and 3 at index 7, minima 1 and 2.
+  const std::vector<double> y{0, 1, 3, 5, 3, 2, 2.5, 3, 1, 0, 0};
+  std::vector<double> v(y.size());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = 1e-3 * static_cast<double>(i);
+  oc::PeakOptions all;
+  all.min_prominence_fraction = 0;
+  const auto p = oc::find_peaks(v, y, all);
+  ASSERT_EQ(p.size(), 2U);
+  // Peak 5: walk left to the edge (min 0), right until above 5 (never; min 0): prominence 5.
+  EXPECT_DOUBLE_EQ(p[0].prominence, 5.0);
+  // Peak 3: left walk stops at the 5 (min 2 at index 5), right runs to the end (min 0): 3 - 2.
+  EXPECT_DOUBLE_EQ(p[1].prominence, 1.0);
+  EXPECT_DOUBLE_EQ(p[1].left_base_v, 5e-3);
+  // Width of peak 5 at 2.5: left crossing between 1 and 3 (index 1.75), right between 3 and 2
+  // at index 4.5 -> 2.75 samples.
+  EXPECT_NEAR(p[0].width_v, 2.75e-3, 1e-12);
+  oc::PeakOptions prominent;
+  prominent.min_prominence_fraction = 0.3;  // 1.5 of 5: only the first
+  EXPECT_EQ(oc::find_peaks(v, y, prominent).size(), 1U);
+  oc::PeakOptions wide;
+  wide.min_prominence_fraction = 0;
+  wide.min_width_v = 3e-3;
+  EXPECT_EQ(oc::find_peaks(v, y, wide).size(), 0U);
 }

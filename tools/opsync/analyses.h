@@ -21,7 +21,9 @@ struct DqdvArgs {
   std::string capacity = "auto";  // auto | column | integrated
   bool each_piece = false;
   double rest_current_a = 1e-6;
-  double min_peak_fraction = 0.05;
+  double min_prominence_fraction = 0.05;
+  double min_width_mv = 0;
+  double min_peak_fraction = 0;
   double turn_back_mv = 5;
 };
 

@@ -29,7 +29,17 @@ void add_dqdv_options(CLI::App& cmd, DqdvArgs& a) {
   cmd.add_option("--rest-current-a", a.rest_current_a, "|I| below this is rest, A")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd.add_option("--min-peak-fraction", a.min_peak_fraction, "Peaks smaller than this fraction of the largest are noise")
+  cmd.add_option("--min-prominence", a.min_prominence_fraction,
+                 "A peak counts when its prominence (its height above the higher of the lowest points on either "
+                 "side before the curve rises above it, as scipy's find_peaks) is at least this fraction of the "
+                 "curve's largest value; ripples on flat stretches have almost none")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd.add_option("--min-width-mv", a.min_width_mv, "A peak counts when its width at half prominence is at least this, mV")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--min-peak-fraction", a.min_peak_fraction,
+                 "Also drop peaks lower than this fraction of the largest value (0: keep any height)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
 }
@@ -47,7 +57,9 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
   opt.dv_v = a.dv_mv * 1e-3;
   opt.fwhm_v = a.fwhm_mv * 1e-3;
   opt.pieces = a.each_piece ? correlate::PieceChoice::each : correlate::PieceChoice::longest;
-  opt.min_peak_fraction = a.min_peak_fraction;
+  opt.peaks.min_prominence_fraction = a.min_prominence_fraction;
+  opt.peaks.min_width_v = a.min_width_mv * 1e-3;
+  opt.peaks.min_height_fraction = a.min_peak_fraction;
   opt.half_cycles.rest_current_a = a.rest_current_a;
   opt.turn_back_tolerance_v = a.turn_back_mv * 1e-3;
   const std::vector<correlate::DqdvCurve> curves = correlate::dqdv(rec, opt);
@@ -61,8 +73,14 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
   for (const auto& cv : curves) {
     nlohmann::json peaks = nlohmann::json::array();
     for (const auto& p : cv.peaks) {
-      nlohmann::json pj{{"voltage_v", p.voltage_v}, {"height", p.height},
-                        {"fwhm_v", p.fwhm_v ? nlohmann::json(*p.fwhm_v) : nlohmann::json(nullptr)}};
+      nlohmann::json pj{{"voltage_v", p.voltage_v},
+                        {"height", p.height},
+                        {"fwhm_v", p.fwhm_v ? nlohmann::json(*p.fwhm_v) : nlohmann::json(nullptr)},
+                        {"prominence", p.prominence},
+                        {"width_v", p.width_v},
+                        {"left_base_v", p.left_base_v},
+                        {"right_base_v", p.right_base_v},
+                        {"area_mah", p.area}};
       if (a.mass_g > 0) pj["height_mah_per_g_per_v"] = p.height / a.mass_g;
       peaks.push_back(std::move(pj));
     }
@@ -93,7 +111,11 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
             {"dv_v", m.dv_v},
             {"fwhm_v", m.fwhm_v},
             {"active_mass_g", a.mass_g},
-            {"min_peak_fraction", m.min_peak_fraction},
+            {"peaks",
+             {{"rule", "local maxima of |dQ/dV| by prominence and width at half prominence (scipy.signal.find_peaks)"},
+              {"min_prominence_fraction", m.peaks.min_prominence_fraction},
+              {"min_width_v", m.peaks.min_width_v},
+              {"min_height_fraction", m.peaks.min_height_fraction}}},
             {"rest_current_a", m.rest_current_a},
             {"turn_back_tolerance_v", m.turn_back_tolerance_v}}}};
 }
@@ -104,14 +126,14 @@ void print_dqdv(const nlohmann::json& j) {
   fmt::print("dQ/dV of '{}': grid {:g} mV, Gaussian FWHM {:g} mV, capacity {}, {}\n",
              j["cycler_source"].get<std::string>(), m["dv_v"].get<double>() * 1e3, m["fwhm_v"].get<double>() * 1e3,
              m["capacity_source"].get<std::string>(), m["piece_choice"].get<std::string>());
-  fmt::print("{:>4} {:<9} {:>9} {:>9} {:>6}  peaks: V (height mAh/V, FWHM mV)\n", "hc", "direction", "V from",
-             "V to", "points");
+  fmt::print("{:>4} {:<9} {:>9} {:>9} {:>6}  peaks: V (prominence mAh/V, width mV, area mAh)\n", "hc", "direction",
+             "V from", "V to", "points");
   for (const auto& h : j["half_cycles"]) {
     const auto& v = h["voltage_v"];
     std::string peaks;
     for (const auto& p : h["peaks"]) {
-      peaks += fmt::format("  {:.4f} ({:.4g}, {})", p["voltage_v"].get<double>(), p["height"].get<double>(),
-                           p["fwhm_v"].is_null() ? std::string("-") : fmt::format("{:.1f}", p["fwhm_v"].get<double>() * 1e3));
+      peaks += fmt::format("  {:.4f} ({:.4g}, {:.1f}, {:.4g})", p["voltage_v"].get<double>(),
+                           p["prominence"].get<double>(), p["width_v"].get<double>() * 1e3, p["area_mah"].get<double>());
     }
     fmt::print("{:>4} {:<9} {:>9.4f} {:>9.4f} {:>6}{}\n", h["index"].get<std::size_t>(),
                h["direction"].get<std::string>(), v.front().get<double>(), v.back().get<double>(), v.size(), peaks);
