@@ -125,7 +125,8 @@ std::pair<double, double> crossings(const std::vector<double>& z, std::size_t pe
 
 }  // namespace
 
-std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y, const PeakOptions& opt) {
+std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y, const PeakOptions& opt,
+                                 double sign) {
   std::vector<DqdvPeak> peaks;
   const std::size_t n = y.size();
   if (n < 3 || voltage_v.size() != n) return peaks;
@@ -139,13 +140,19 @@ std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<co
     }
   }
   if (zmax <= 0) return peaks;
+  if (sign != 0) s = sign > 0 ? 1 : -1;
   std::vector<double> z(n);
   for (std::size_t i = 0; i < n; ++i) z[i] = s * y[i];
   const double dv = (voltage_v[n - 1] - voltage_v[0]) / static_cast<double>(n - 1);
+  const std::vector<std::size_t> maxima = local_maxima(z);
+  // The thresholds are fractions of the tallest peak, not of the curve's largest value: a constant-
+  // voltage end of a charge sends dQ/dV up a hundredfold at the edge of the curve, which is no peak.
+  double zref = 0;
+  for (const std::size_t i : maxima) zref = std::max(zref, z[i]);
   std::vector<std::size_t> at;  // grid index of each accepted peak
-  for (const std::size_t i : local_maxima(z)) {
+  for (const std::size_t i : maxima) {
     const Prominence pr = prominence_of(z, i);
-    if (pr.value < opt.min_prominence_fraction * zmax || z[i] < opt.min_height_fraction * zmax) continue;
+    if (pr.value < opt.min_prominence_fraction * zref || z[i] < opt.min_height_fraction * zref) continue;
     const auto [left_ip, right_ip] = crossings(z, i, pr, z[i] - 0.5 * pr.value);
     const double width_v = (right_ip - left_ip) * dv;
     if (width_v < opt.min_width_v) continue;
@@ -255,7 +262,8 @@ DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> 
   for (std::size_t i = 1; i + 1 < n; ++i) d[i] = (qg[i + 1] - qg[i - 1]) / (2 * dv);
   for (double& v : d) v *= scale;
   c.dqdv = smooth_gaussian(d, opt.fwhm_v / kFwhmPerSigma / dv);
-  c.peaks = find_peaks(c.voltage_v, c.dqdv, opt.peaks);
+  // Charge curves peak upwards, discharge curves downwards, whatever an edge does.
+  c.peaks = find_peaks(c.voltage_v, c.dqdv, opt.peaks, dir == Direction::charge ? 1.0 : -1.0);
   c.method.piece_choice = opt.pieces == PieceChoice::longest ? "longest monotone piece" : "each monotone piece";
   c.method.units = opt.active_mass_g > 0 ? "mAh/g/V" : "mAh/V";
   c.method.dv_v = dv;

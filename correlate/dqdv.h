@@ -30,9 +30,11 @@ enum class PieceChoice { longest, each };
 // points reached before the curve rises above the peak on either side; width: at half the
 // prominence). A ripple on a flat stretch is tall but has almost no prominence.
 struct PeakOptions {
-  double min_prominence_fraction = 0.05;  // of the curve's largest |value|
+  // Fractions of the tallest local maximum's |value| (not of the curve's largest value, which a
+  // constant-voltage end of a charge puts at the edge, a hundredfold above the real peaks).
+  double min_prominence_fraction = 0.05;
   double min_width_v = 0;                  // at half prominence; 0 = any
-  double min_height_fraction = 0;          // of the largest |value| (the old 5 % rule); 0 = any
+  double min_height_fraction = 0;          // the old 5 % height rule when 0.05; 0 = any
 };
 
 struct DqdvOptions {
@@ -104,8 +106,10 @@ DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> 
                      const DqdvOptions& opt);
 
 // Peaks of a curve on a uniform grid (used by dqdv_piece, exposed for tests).
+// `sign` says which way the peaks point (+1 charge, -1 discharge); 0 takes the sign of the
+// largest |value|, which an artefact at an edge can get wrong.
 std::vector<DqdvPeak> find_peaks(std::span<const double> voltage_v, std::span<const double> y,
-                                 const PeakOptions& opt = {});
+                                 const PeakOptions& opt = {}, double sign = 0);
 
 // The whole record: split, then dQ/dV of the chosen piece(s) of every half-cycle. Throws InputError
 // on bad records or options; half-cycles too short for a grid of 3 points are skipped.

@@ -4,6 +4,7 @@
 // height and width.
 #include "correlate/dqdv.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -301,4 +302,26 @@ TEST(DqdvPeaks, ProminenceAndWidthFollowScipysDefinitions) {
   wide.min_prominence_fraction = 0;
   wide.min_width_v = 3e-3;
   EXPECT_EQ(oc::find_peaks(v, y, wide).size(), 0U);
+}
+
+TEST(DqdvPeaks, AConstantVoltageEndOfChargeDoesNotHideThePeak) {
+  // The Gaussian-peak charge of the tests above, then held at its top voltage while a further
+  // 500 mAh pass (a CV hold): dQ/dV at the curve's edge rises far above the peak.
+  oc::CyclerRecord r = charge_record(false);
+  const double v_top = 4.1005;  // past the 4.100 V grid point, so the CV charge lands on the grid
+  int64_t t = r.t_ns.back();
+  for (int i = 0; i < 2000; ++i) {
+    t += 90'000'000'000LL;  // 90 s per row at 10 mA: 500 mAh in all, as a long CV hold
+    r.t_ns.push_back(t);
+    r.voltage_v.push_back(v_top);
+    r.current_a.push_back(kCurrentA);
+  }
+  const auto curves = oc::dqdv(r);
+  ASSERT_EQ(curves.size(), 1U);
+  const auto& c = curves[0];
+  const double edge = *std::max_element(c.dqdv.begin(), c.dqdv.end());
+  // Over 20 times the peak: 5 % of the edge would be above the peak itself.
+  ASSERT_GT(edge, 20 * expected_peak(10e-3).height_mah_per_v) << "no CV edge to test";
+  ASSERT_EQ(c.peaks.size(), 1U);
+  EXPECT_NEAR(c.peaks[0].voltage_v, kVp, 2e-3);
 }
