@@ -16,17 +16,13 @@
 #include "drivers/driver.h"
 #include "runtime/transport.h"
 
-namespace opsync::test {
+namespace opsync::runtime::testing {
 
-using runtime::Address;
 using drivers::ChannelSpec;
 using drivers::Driver;
 using drivers::DriverCounters;
 using drivers::DriverHost;
-using runtime::ErrorCode;
 using drivers::kNoDeadline;
-using runtime::Transport;
-using runtime::TransportFactory;
 
 namespace asio = boost::asio;
 constexpr int64_t kSecond = 1'000'000'000;
@@ -135,4 +131,4 @@ inline TransportFactory scripted_links(std::shared_ptr<LinkScript> script) {
   return [script](asio::io_context& io, const Address&) { return std::make_unique<ScriptedLink>(io, script); };
 }
 
-}  // namespace opsync::test
+}  // namespace opsync::runtime::testing

@@ -25,7 +25,7 @@ namespace opsync::runtime {
 namespace {
 
 namespace asio = boost::asio;
-using namespace test;
+using namespace testing;  // scripted_source.h
 
 class SourceRunnerTest : public ::testing::Test {
  protected:

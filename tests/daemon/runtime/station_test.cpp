@@ -21,7 +21,7 @@
 namespace opsync::runtime {
 namespace {
 
-using namespace test;
+using namespace testing;  // scripted_source.h
 
 class StationTest : public ::testing::Test {
  protected:
@@ -51,7 +51,7 @@ reconnect_max_s = 0.004
     link_ = std::make_shared<LinkScript>();
     auto drivers = driver_;
     return std::make_unique<Station>(
-        io_, config(session), clock_, [drivers](const SourceConfig&) { return std::make_unique<ScriptedDriver>(drivers); },
+        *io_, config(session), clock_, [drivers](const SourceConfig&) { return std::make_unique<ScriptedDriver>(drivers); },
         scripted_links(link_));
   }
   template <class Pred>
@@ -62,8 +62,8 @@ reconnect_max_s = 0.004
         ADD_FAILURE() << "timed out waiting for " << what;
         return;
       }
-      io_.restart();
-      io_.run_for(std::chrono::milliseconds(5));
+      io_->restart();
+      io_->run_for(std::chrono::milliseconds(5));
     }
   }
   void run_until_up(Station& st) {
@@ -76,7 +76,7 @@ reconnect_max_s = 0.004
     auto read = std::move(link_->pending_read);
     link_->pending_read = nullptr;
     const size_t calls = driver_->calls.size();
-    asio::post(io_, [read = std::move(read), n = text.size()] { read(ErrorCode{}, n); });
+    asio::post(*io_, [read = std::move(read), n = text.size()] { read(ErrorCode{}, n); });
     run_until([&] { return driver_->calls.size() > calls; }, "the driver to see the bytes");
   }
   void stop(Station& st) {
@@ -97,7 +97,9 @@ reconnect_max_s = 0.004
   }
 
   test::TempDb db_;
-  asio::io_context io_;
+  // Replaced when a test drops a station without stopping it (as kill -9 would): the old loop's
+  // queued handlers belong to the dead station and must die with it, never run.
+  std::unique_ptr<asio::io_context> io_ = std::make_unique<asio::io_context>();
   clock::FakeClock clock_{2'000 * kSecond};
   std::shared_ptr<DriverScript> driver_;
   std::shared_ptr<LinkScript> link_;
@@ -215,6 +217,7 @@ TEST_F(StationTest, ARunThatEndedWithoutAStopIsResumedWithTheOutageRecorded) {
     st->writer().flush();
     // Gone without stop(): as after kill -9, the session is left open.
   }
+  io_ = std::make_unique<asio::io_context>();
   clock_.set(2'100 * kSecond);
   auto st = make_station();
   st->start();
