@@ -6,6 +6,9 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <string_view>
+#include <gtest/gtest.h>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "drivers/driver.h"
+#include "records/records.h"
 #include "runtime/transport.h"
 
 namespace opsync::runtime::testing {
@@ -126,6 +130,31 @@ class ScriptedDriver final : public drivers::Driver {
   std::vector<drivers::ChannelSpec> channels_{{"voltage", "V", "cell voltage"}};
   drivers::DriverCounters counters_;
 };
+
+// Runs `io` until `done` holds; fails the test after 10 s of wall time (a guard against a hang,
+// not a delay: what the tests wait for is posted or due at once).
+template <class Pred>
+void run_until(asio::io_context& io, Pred done, const char* what) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "timed out waiting for " << what;
+      return;
+    }
+    io.restart();
+    io.run_for(std::chrono::milliseconds(5));
+  }
+}
+
+// The events of `kind`, as pointers into `all`, which must outlive them (no overload for a temporary).
+inline std::vector<const records::Event*> of_kind(const std::vector<records::Event>& all, std::string_view kind) {
+  std::vector<const records::Event*> out;
+  for (const records::Event& e : all) {
+    if (e.kind == kind) out.push_back(&e);
+  }
+  return out;
+}
+std::vector<const records::Event*> of_kind(std::vector<records::Event>&&, std::string_view) = delete;
 
 inline TransportFactory scripted_links(std::shared_ptr<LinkScript> script) {
   return [script](asio::io_context& io, const Address&) { return std::make_unique<ScriptedLink>(io, script); };

@@ -49,19 +49,9 @@ class SourceRunnerTest : public ::testing::Test {
                                              *recorder_, scripted_links(link_));
   }
 
-  // Runs the io_context until `done` holds; fails the test after 10 s of wall time (bounded:
-  // everything here is posted or due at once, so this only guards against a hang).
   template <class Pred>
   void run_until(Pred done, const char* what) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "timed out waiting for " << what;
-        return;
-      }
-      io_.restart();
-      io_.run_for(std::chrono::milliseconds(5));
-    }
+    testing::run_until(io_, done, what);
   }
   void run_until_connected(int connects) {
     run_until([&] { return link_->connects >= connects && runner_->status().state == LinkState::Connected &&
@@ -103,15 +93,6 @@ class SourceRunnerTest : public ::testing::Test {
     });
     return out;
   }
-  // Pointers into `all`, which must outlive them (hence no overload for a temporary).
-  std::vector<const records::Event*> of_kind(const std::vector<records::Event>& all, std::string_view kind) {
-    std::vector<const records::Event*> out;
-    for (const records::Event& e : all) {
-      if (e.kind == kind) out.push_back(&e);
-    }
-    return out;
-  }
-  std::vector<const records::Event*> of_kind(std::vector<records::Event>&&, std::string_view) = delete;
 
   test::TempDb db_;
   asio::io_context io_;

@@ -56,15 +56,7 @@ reconnect_max_s = 0.004
   }
   template <class Pred>
   void run_until(Pred done, const char* what) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "timed out waiting for " << what;
-        return;
-      }
-      io_->restart();
-      io_->run_for(std::chrono::milliseconds(5));
-    }
+    testing::run_until(*io_, done, what);
   }
   void run_until_up(Station& st) {
     run_until([&] { return st.runners().at(0)->status().state == LinkState::Connected && link_->pending_read; },
@@ -88,14 +80,6 @@ reconnect_max_s = 0.004
     const auto s = r.find_session(session);
     return s ? r.events(s->id) : std::vector<records::Event>{};
   }
-  static std::vector<const records::Event*> of_kind(const std::vector<records::Event>& all, std::string_view kind) {
-    std::vector<const records::Event*> out;
-    for (const auto& e : all) {
-      if (e.kind == kind) out.push_back(&e);
-    }
-    return out;
-  }
-
   test::TempDb db_;
   // Replaced when a test drops a station without stopping it (as kill -9 would): the old loop's
   // queued handlers belong to the dead station and must die with it, never run.

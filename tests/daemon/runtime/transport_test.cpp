@@ -15,25 +15,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "scripted_source.h"
+
 namespace opsync::runtime {
 namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// Runs `io` until `done` holds; fails after 10 s of wall time (a guard, not a delay).
-template <class Pred>
-void run_until(asio::io_context& io, Pred done, const char* what) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << "timed out waiting for " << what;
-      return;
-    }
-    io.restart();
-    io.run_for(std::chrono::milliseconds(5));
-  }
-}
+using testing::run_until;
 
 struct ReadResult {
   std::optional<ErrorCode> ec;
