@@ -16,22 +16,30 @@ session="operando-demo"
 
 rm -rf "$out"
 mkdir -p "$out"
-echo "== simulated instruments (x$speed): MacNet cycler, SRS RGA, trigger bridge"
-"$opsync" sim --speed "$speed" --lead-s 60 --out "$out" --session "$session" &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -f "$out/station.toml" ] && break; sleep 0.1; done
-[ -f "$out/station.toml" ] || { echo "error: the simulator did not start (see above)" >&2; exit 1; }
 
-# Record the whole scenario: its span from truth.json, plus the lead, in wall seconds.
-span_ns=$(sed -n 's/^  "end_ns": \([0-9]*\).*/\1/p' "$out/truth.json")
-start_ns=$(sed -n 's/^  "start_ns": \([0-9]*\).*/\1/p' "$out/truth.json")
-wall_s=$(awk -v a="$span_ns" -v b="$start_ns" -v s="$speed" 'BEGIN { printf "%.1f", (a - b) / 1e9 / s + 60 / s + 0.5 }')
-echo
-echo "== opsyncd records for ${wall_s} s (the whole first charge)"
-"$opsyncd" --config "$out/station.toml" --duration-s "$wall_s"
-wait $sim_pid || true
-trap - EXIT
+# record DIR SESSION [SIM_ARGS...]: serve a scenario with `opsync sim` and record all of it with
+# opsyncd into DIR/station.db (the scenario's span from DIR/truth.json, plus the lead, in wall s).
+record() {
+  local dir="$1" name="$2"
+  shift 2
+  "$opsync" sim --speed "$speed" --lead-s 60 --out "$dir" --session "$name" "$@" &
+  sim_pid=$!
+  trap 'kill $sim_pid 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do [ -f "$dir/station.toml" ] && break; sleep 0.1; done
+  [ -f "$dir/station.toml" ] || { echo "error: the simulator did not start (see above)" >&2; exit 1; }
+  local span_ns start_ns wall_s
+  span_ns=$(sed -n 's/^  "end_ns": \([0-9]*\).*/\1/p' "$dir/truth.json")
+  start_ns=$(sed -n 's/^  "start_ns": \([0-9]*\).*/\1/p' "$dir/truth.json")
+  wall_s=$(awk -v a="$span_ns" -v b="$start_ns" -v s="$speed" 'BEGIN { printf "%.1f", (a - b) / 1e9 / s + 60 / s + 0.5 }')
+  echo
+  echo "== opsyncd records for ${wall_s} s (the whole scenario)"
+  "$opsyncd" --config "$dir/station.toml" --duration-s "$wall_s"
+  wait $sim_pid || true
+  trap - EXIT
+}
+
+echo "== simulated instruments (x$speed): MacNet cycler, SRS RGA, trigger bridge"
+record "$out" "$session"
 
 echo
 echo "== per-scan strain from the (simulated) reconstruction, imported into the session"
@@ -73,4 +81,20 @@ if missing:
     print("error: not everything was recovered; if `opsync info` above shows gaps, the machine was too busy "
           "for this speed: run again with SPEED=120 bash tools/demo.sh", file=sys.stderr)
     sys.exit(1)
+PY
+
+echo
+echo "== GITT: the same cell charged in 600 s pulses with 1800 s rests, recorded the same way"
+record "$out/gitt" gitt-demo --gitt
+radius_cm=$(sed -n 's/^ *"particle_radius_cm": \([0-9.e-]*\).*/\1/p' "$out/gitt/truth.json" | head -1)
+"$opsync" report --db "$out/gitt/station.db" gitt-demo --radius-cm "$radius_cm" --out "$out/gitt/report" |
+  sed -n '/^GITT on/,/pulses, .* without flags/p'
+/usr/bin/python3 - "$out/gitt/report/report.json" "$out/gitt/truth.json" <<'PY'
+import json, sys
+rep, truth = (json.load(open(p)) for p in sys.argv[1:3])
+d = truth["diffusion"]
+pulses = [p for p in rep["gitt"]["pulses"] if p["D_fit_cm2_s"] is not None]
+print(f"  truth: D = {d['stage1_cm2_s']:.1e} cm2/s in stage 1, {d['stage2_cm2_s']:.1e} in stage 2; "
+      f"{len(pulses)} pulses fitted")
+print("  D against the relaxed voltage, with error bars:", ", ".join(f for f in rep["figures"] if "gitt_d" in f))
 PY

@@ -82,7 +82,7 @@ TEST(CorrelateFixtures, ArbinGittPulsesMatchOracles) {
   std::nth_element(tau.begin(), tau.begin() + 91, tau.end());
   EXPECT_NEAR(tau[91], 180.006688, 1e-4);  // median pulse duration
   EXPECT_NEAR(*std::min_element(tau.begin(), tau.end()), 148.604204, 1e-4);
-  // First three pulses: start (Test_Time minus the first row's 30.0007386 s), duration, dEt = V_last - V_first,
+  // First three pulses: start (Test_Time minus the first row's 30.0007386 s), duration, V_first, V_last,
   // charge passed (trapezoid, Ah -> mAh).
   const double t_first_row_s = 30.0007386;
   const struct {
@@ -94,7 +94,10 @@ TEST(CorrelateFixtures, ArbinGittPulsesMatchOracles) {
     const oc::GittPulse& p = r.pulses[static_cast<size_t>(i)];
     EXPECT_NEAR(p.t_start_s, want[i].t_first_s - t_first_row_s, 1e-3) << i;
     EXPECT_NEAR(p.tau_s, want[i].duration_s, 1e-5) << i;
-    EXPECT_NEAR(p.dEt_v, want[i].v_last - want[i].v_first, 1e-6) << i;
+    EXPECT_NEAR(p.pulse_first_v, want[i].v_first, 1e-6) << i;
+    EXPECT_NEAR(p.pulse_last_v, want[i].v_last, 1e-6) << i;
+    // dEt ends on a line through the pulse's last 10 %: within the rows' scatter of the last row.
+    EXPECT_NEAR(p.dEt_v, want[i].v_last - want[i].v_first, 3 * p.voltage_pulse_end_sigma_v + 2e-4) << i;
     EXPECT_NEAR(p.capacity_mah, want[i].charge_ah * 1e3, 1e-5 * want[i].charge_ah * 1e3) << i;
     EXPECT_GT(p.current_a, 0) << i;
   }

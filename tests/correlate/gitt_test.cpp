@@ -166,8 +166,12 @@ TEST(Gitt, WeppnerHugginsAsEvaluatedByHand) {
     const double tau = tp.t_end_s - tp.t_start_s;
     const double d_hand = 4 / (std::numbers::pi * tau) * (kR / 3) * (kR / 3) * (des / det) * (des / det);
     EXPECT_NEAR(p.D_wh_cm2_s / d_hand, 1.0, 0.01) << k;
-    EXPECT_NEAR(p.dEs_v, des, 1e-12);
-    EXPECT_NEAR(p.dEt_v, det, 1e-12);
+    // Relaxed voltages and the pulse's end come from lines through the last rows (noise-free here):
+    // the flat rests give the last rows to rounding; the bent end of the pulse costs 2e-4 of dEt.
+    EXPECT_NEAR(p.dEs_v, des, 1e-9);
+    EXPECT_NEAR(p.dEt_v / det, 1.0, 5e-4);
+    EXPECT_EQ(p.pulse_first_v, v[tp.begin]);
+    EXPECT_EQ(p.pulse_last_v, v[tp.end - 1]);
     // Against the model's truth: dEs = k I 3 th_tau, the jump is I R.
     const double sign = k < 2 ? 1.0 : -1.0;
     EXPECT_NEAR(p.dEs_v, sign * 0.01, 1e-6) << k;
@@ -215,8 +219,9 @@ TEST(Gitt, SqrtFormEqualsDeFormForIdealSqrtTransient) {
   const double L = kR / 3;
   const double d_set = 4 / (std::numbers::pi * tau) * L * L * std::pow(des / (m * std::sqrt(tau)), 2);
   EXPECT_NEAR(p.sqrt_slope_v_per_sqrt_s / m, 1.0, 1e-9);
-  EXPECT_NEAR(p.D_wh_cm2_s / d_set, 1.0, 1e-9);
   EXPECT_NEAR(p.D_sqrt_cm2_s / d_set, 1.0, 1e-9);
+  // dEt's end is a line through the last 10 % of a sqrt(t) curve: 2e-4 of dEt low, 4e-4 in D.
+  EXPECT_NEAR(p.D_wh_cm2_s / d_set, 1.0, 6e-4);
 }
 
 TEST(Gitt, DetectsPulsesOfAnyLengthAndSign) {
@@ -248,14 +253,14 @@ TEST(Gitt, DetectsPulsesOfAnyLengthAndSign) {
 
 TEST(Gitt, DischargePulse) {
   const auto sim = simulate(standard(0.1));
-  const auto& p = oc::analyze_gitt(sim.rec, sphere()).pulses[2];
+  const oc::GittResult res = oc::analyze_gitt(sim.rec, sphere());  // a reference into a temporary would dangle
+  const auto& p = res.pulses[2];
   EXPECT_LT(p.current_a, 0);
   EXPECT_NEAR(p.dEs_v, -0.01, 1e-6);
   EXPECT_LT(p.dEt_v, 0);
   EXPECT_FALSE(has_flag(p, "dEt_not_positive"));
   EXPECT_NEAR(p.D_fit_cm2_s / kD, 1.0, 0.02);
-  EXPECT_NEAR(p.D_wh_cm2_s, oc::analyze_gitt(sim.rec, sphere()).pulses[1].D_wh_cm2_s,
-              1e-3 * p.D_wh_cm2_s);  // same magnitude as the charge pulse of equal length
+  EXPECT_NEAR(p.D_wh_cm2_s, res.pulses[1].D_wh_cm2_s, 1e-3 * p.D_wh_cm2_s);  // same magnitude as the charge pulse of equal length
 }
 
 TEST(Gitt, ShortPulsesOnASlopeAreValid) {

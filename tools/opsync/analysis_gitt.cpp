@@ -1,5 +1,6 @@
 // `opsync gitt`: per-pulse GITT analysis (correlate/gitt.h) as JSON and a table.
 #include <cmath>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -68,19 +69,37 @@ nlohmann::json run_gitt(const SessionData& d, const GittArgs& a) {
                       {"t_start_s", seconds_after(t0, p.t_start_ns)},
                       {"t_end_s", seconds_after(t0, p.t_end_ns)},
                       {"tau_s", p.tau_s},
+                      {"tau_sigma_s", number_or_null(p.tau_sigma_s)},
                       {"current_a", p.current_a},
+                      {"pulse_first_v", p.pulse_first_v},
+                      {"pulse_last_v", p.pulse_last_v},
                       {"voltage_relaxed_before_v", number_or_null(p.voltage_relaxed_before_v)},
+                      {"voltage_relaxed_before_sigma_v", number_or_null(p.voltage_relaxed_before_sigma_v)},
+                      {"rest_window_before_s", p.rest_window_before_s},
                       {"voltage_relaxed_v", number_or_null(p.voltage_relaxed_v)},
+                      {"voltage_relaxed_sigma_v", number_or_null(p.voltage_relaxed_sigma_v)},
+                      {"rest_window_s", p.rest_window_s},
+                      {"voltage_pulse_end_v", number_or_null(p.voltage_pulse_end_v)},
+                      {"voltage_pulse_end_sigma_v", number_or_null(p.voltage_pulse_end_sigma_v)},
                       {"capacity_mah", p.capacity_mah},
                       {"dEs_v", number_or_null(p.dEs_v)},
+                      {"dEs_sigma_v", number_or_null(p.dEs_sigma_v)},
                       {"dEt_v", number_or_null(p.dEt_v)},
+                      {"dEt_sigma_v", number_or_null(p.dEt_sigma_v)},
                       {"ir_drop_v", number_or_null(p.ir_drop_v)},
                       {"sqrt_slope_v_per_sqrt_s", number_or_null(p.sqrt_slope_v_per_sqrt_s)},
+                      {"sqrt_slope_sigma_v_per_sqrt_s", number_or_null(p.sqrt_slope_sigma)},
                       {"rest_dvdt_v_per_s", number_or_null(p.rest_dvdt_v_per_s)},
+                      {"rest_dvdt_sigma_v_per_s", number_or_null(p.rest_dvdt_sigma_v_per_s)},
                       {"rest_noise_v", number_or_null(p.rest_noise_v)},
                       {"D_wh_cm2_s", number_or_null(p.D_wh_cm2_s)},
+                      {"D_wh_sigma_cm2_s", number_or_null(p.D_wh_sigma_cm2_s)},
                       {"D_sqrt_cm2_s", number_or_null(p.D_sqrt_cm2_s)},
+                      {"D_sqrt_sigma_cm2_s", number_or_null(p.D_sqrt_sigma_cm2_s)},
                       {"D_fit_cm2_s", number_or_null(p.D_fit_cm2_s)},
+                      {"D_fit_sigma_cm2_s", number_or_null(p.D_fit_sigma_cm2_s)},
+                      {"fit_history_pulses", p.fit_history_pulses},
+                      {"fit_rms_v", number_or_null(p.fit_rms_v)},
                       {"valid", p.valid},
                       {"flags", p.flags}});
   }
@@ -102,6 +121,8 @@ nlohmann::json run_gitt(const SessionData& d, const GittArgs& a) {
             {"wh_formula", m.wh_formula},
             {"sqrt_formula", m.sqrt_formula},
             {"fit_model", a.no_fit ? std::string("not run (--no-fit)") : m.fit_model},
+            {"relaxed_voltage", m.relaxed_voltage},
+            {"uncertainty", m.uncertainty},
             {"tau_convention", m.tau_convention}}}};
 }
 
@@ -110,9 +131,20 @@ void print_gitt(const nlohmann::json& j) {
   const auto& m = j["method"];
   fmt::print("GITT on '{}': {} (L = {:.4g} cm), pulse |I| >= {:.4g} A\n", j["cycler_source"].get<std::string>(),
              m["geometry"].get<std::string>(), m["length_cm"].get<double>(), m["pulse_current_a"].get<double>());
-  fmt::print("{:>4} {:>10} {:>7} {:>10} {:>8} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}  flags\n", "#", "t_start s",
+  fmt::print("{:>4} {:>10} {:>7} {:>10} {:>8} {:>14} {:>14} {:>8} {:>18} {:>18} {:>18}  flags\n", "#", "t_start s",
              "tau s", "I A", "E_rel V", "dEs mV", "dEt mV", "IR mV", "D_wh", "D_sqrt", "D_fit");
   auto num = [](const nlohmann::json& v) { return v.is_null() ? NAN : v.get<double>(); };
+  // "value ± sigma": mV with two decimals (sigma to 3 for the sub-10 uV ones), D in two-digit scientific.
+  auto mv = [&](const nlohmann::json& p, const char* key, const char* sigma) {
+    const double v = num(p[key]) * 1e3, s = num(p[sigma]) * 1e3;
+    if (!std::isfinite(v)) return std::string("-");
+    return std::isfinite(s) ? fmt::format("{:.2f}±{:.3f}", v, s) : fmt::format("{:.2f}", v);
+  };
+  auto d = [&](const nlohmann::json& p, const char* key, const char* sigma) {
+    const double v = num(p[key]), s = num(p[sigma]);
+    if (!std::isfinite(v)) return std::string("-");
+    return std::isfinite(s) ? fmt::format("{:.2e}±{:.1e}", v, s) : fmt::format("{:.2e}", v);
+  };
   std::size_t valid = 0;
   for (const auto& p : j["pulses"]) {
     std::string flags;
@@ -121,14 +153,14 @@ void print_gitt(const nlohmann::json& j) {
       flags += f.get<std::string>();
     }
     if (p["valid"].get<bool>()) ++valid;
-    fmt::print("{:>4} {:>10.1f} {:>7.1f} {:>10.3e} {:>8} {:>9} {:>9} {:>8} {:>10} {:>10} {:>10}  {}\n",
+    fmt::print("{:>4} {:>10.1f} {:>7.1f} {:>10.3e} {:>8} {:>14} {:>14} {:>8} {:>18} {:>18} {:>18}  {}\n",
                p["index"].get<std::size_t>(), p["t_start_s"].get<double>(), p["tau_s"].get<double>(),
                p["current_a"].get<double>(), fixed_or_dash(num(p["voltage_relaxed_v"]), 4),
-               fixed_or_dash(num(p["dEs_v"]) * 1e3, 2), fixed_or_dash(num(p["dEt_v"]) * 1e3, 2),
-               fixed_or_dash(num(p["ir_drop_v"]) * 1e3, 2), sci_or_dash(num(p["D_wh_cm2_s"]), 2),
-               sci_or_dash(num(p["D_sqrt_cm2_s"]), 2), sci_or_dash(num(p["D_fit_cm2_s"]), 2), flags);
+               mv(p, "dEs_v", "dEs_sigma_v"), mv(p, "dEt_v", "dEt_sigma_v"), fixed_or_dash(num(p["ir_drop_v"]) * 1e3, 2),
+               d(p, "D_wh_cm2_s", "D_wh_sigma_cm2_s"), d(p, "D_sqrt_cm2_s", "D_sqrt_sigma_cm2_s"),
+               d(p, "D_fit_cm2_s", "D_fit_sigma_cm2_s"), flags);
   }
-  fmt::print("{} pulses, {} without flags; D in cm2/s\n", j["pulses"].size(), valid);
+  fmt::print("{} pulses, {} without flags; D in cm2/s; ± one standard uncertainty from the rows' scatter\n", j["pulses"].size(), valid);
 }
 
 }  // namespace opsync::cli

@@ -125,11 +125,13 @@ std::vector<std::string> plot_dqdv(const nlohmann::json& dqdv, const std::string
 std::vector<std::string> plot_gitt(const nlohmann::json& gitt, const std::string& base) {
   struct Series {
     const char* key;
+    const char* sigma_key;
     const char* label;
     PLINT symbol;
   };
-  const Series series[] = {{"D_wh_cm2_s", "Weppner-Huggins (dE)", 9}, {"D_sqrt_cm2_s", "Weppner-Huggins (sqrt t)", 5},
-                           {"D_fit_cm2_s", "spherical fit", 17}};
+  const Series series[] = {{"D_wh_cm2_s", "D_wh_sigma_cm2_s", "Weppner-Huggins (dE)", 9},
+                           {"D_sqrt_cm2_s", "D_sqrt_sigma_cm2_s", "Weppner-Huggins (sqrt t)", 5},
+                           {"D_fit_cm2_s", "D_fit_sigma_cm2_s", "spherical fit", 17}};
   Range x, y;
   for (const auto& p : gitt["pulses"]) {
     if (p["voltage_relaxed_v"].is_null()) continue;
@@ -137,6 +139,9 @@ std::vector<std::string> plot_gitt(const nlohmann::json& gitt, const std::string
       if (!p[s.key].is_null() && p[s.key].get<double>() > 0) {
         x.add(p["voltage_relaxed_v"].get<double>());
         y.add(std::log10(p[s.key].get<double>()));
+        if (p.contains(s.sigma_key) && !p[s.sigma_key].is_null()) {
+          y.add(std::log10(p[s.key].get<double>() + p[s.sigma_key].get<double>()));
+        }
       }
   }
   if (!x.ok() || !y.ok()) throw CliError("GITT plot: no pulse has a relaxed voltage and a positive D");
@@ -145,18 +150,27 @@ std::vector<std::string> plot_gitt(const nlohmann::json& gitt, const std::string
     const double y0 = std::floor(y.lo - 0.2), y1 = std::ceil(y.hi + 0.2);
     pls.col0(kBlack);
     pls.env(x0, x1, y0, y1, 0, 20);  // axis 20: logarithmic y (data passed as log10)
-    pls.lab("relaxed cell voltage after the pulse (V)", "D (cm#u2#d s#u-1#d)",
+    pls.lab("relaxed cell voltage after the pulse (V)", "D (cm#u2#d s#u-1#d), bars: 1 standard uncertainty",
             fmt::format("GITT diffusion coefficient, {}", gitt["session"]["name"].get<std::string>()).c_str());
     int k = 0;
     for (const Series& s : series) {
-      std::vector<double> vx, vy;
+      std::vector<double> vx, vy, ex, elo, ehi;
       for (const auto& p : gitt["pulses"]) {
         if (p["voltage_relaxed_v"].is_null() || p[s.key].is_null() || !(p[s.key].get<double>() > 0)) continue;
-        vx.push_back(p["voltage_relaxed_v"].get<double>());
-        vy.push_back(std::log10(p[s.key].get<double>()));
+        const double xv = p["voltage_relaxed_v"].get<double>(), dv = p[s.key].get<double>();
+        vx.push_back(xv);
+        vy.push_back(std::log10(dv));
+        // Error bars of one standard uncertainty; on the log axis a bar below zero is cut at D/10.
+        if (p.contains(s.sigma_key) && !p[s.sigma_key].is_null()) {
+          const double sd = p[s.sigma_key].get<double>();
+          ex.push_back(xv);
+          elo.push_back(std::log10(std::max(dv - sd, 0.1 * dv)));
+          ehi.push_back(std::log10(dv + sd));
+        }
       }
       pls.col0(colour(static_cast<std::size_t>(k)));
       if (!vx.empty()) pls.poin(static_cast<PLINT>(vx.size()), vx.data(), vy.data(), s.symbol);
+      if (!ex.empty()) pls.erry(static_cast<PLINT>(ex.size()), ex.data(), elo.data(), ehi.data());
       legend_line(pls, k, colour(static_cast<std::size_t>(k)), s.label);
       ++k;
     }

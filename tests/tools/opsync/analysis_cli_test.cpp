@@ -213,6 +213,13 @@ TEST(AnalysisCli, GittDfitOnTheSimulatedCell) {
     }
     if (pulse["tau_s"].get<double>() > 100 || pulse["D_fit_cm2_s"].is_null()) continue;  // the CC charge around the section
     EXPECT_NEAR(pulse["D_fit_cm2_s"].get<double>() / p.d_stage1_cm2_s, 1.0, 0.10) << pulse.dump();
+    // Every D carries its standard uncertainty, and so do the voltages it came from.
+    for (const char* k : {"D_wh_sigma_cm2_s", "D_sqrt_sigma_cm2_s", "D_fit_sigma_cm2_s", "dEs_sigma_v", "dEt_sigma_v",
+                          "voltage_relaxed_sigma_v", "tau_sigma_s"}) {
+      ASSERT_TRUE(pulse.contains(k) && pulse[k].is_number()) << k << ": " << pulse.dump();
+      EXPECT_GE(pulse[k].get<double>(), 0) << k;
+    }
+    EXPECT_LT(pulse["D_fit_sigma_cm2_s"].get<double>(), 0.5 * pulse["D_fit_cm2_s"].get<double>());
     ++checked;
   }
   EXPECT_GE(checked, 5);
