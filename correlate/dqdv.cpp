@@ -282,14 +282,10 @@ std::vector<DqdvCurve> dqdv(const CyclerRecord& rec, const DqdvOptions& opt) {
   std::vector<DqdvCurve> out;
   for (const auto& hc : halves) {
     const std::span<const double> v(rec.voltage_v.data() + hc.begin, hc.end - hc.begin);
-    std::vector<double> q;
-    if (column) {
-      // Counters either reset per step or run on; charge passed is the change from the start either way.
-      for (std::size_t i = hc.begin; i < hc.end; ++i) q.push_back(std::abs(rec.capacity_c[i] - rec.capacity_c[hc.begin]));
-    } else {
-      q = integrate_charge_c(std::span(rec.t_ns.data() + hc.begin, hc.end - hc.begin),
-                             std::span(rec.current_a.data() + hc.begin, hc.end - hc.begin));
-    }
+    // Counters that reset per step (or per half-cycle) and counters that run on both give the
+    // charge passed since the half-cycle's start; resets inside it are bridged (half_cycles.h).
+    std::size_t resets = 0;
+    const std::vector<double> q = charge_passed_c(rec, hc.begin, hc.end, &resets);
     const auto pieces = monotone_pieces(v, hc.direction, opt.turn_back_tolerance_v);
     std::vector<std::size_t> chosen;
     if (opt.pieces == PieceChoice::longest) {
@@ -313,6 +309,9 @@ std::vector<DqdvCurve> dqdv(const CyclerRecord& rec, const DqdvOptions& opt) {
       c.piece = p;
       c.pieces_found = pieces.size();
       c.method.capacity_source = column ? "column" : "integrated (trapezoid of I dt)";
+      if (column && resets > 0) {
+        c.method.capacity_source += fmt::format(" ({} counter reset(s) in the half-cycle bridged by I dt)", resets);
+      }
       out.push_back(std::move(c));
     }
   }

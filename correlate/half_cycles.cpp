@@ -1,6 +1,7 @@
 // Half-cycle split by current sign; see half_cycles.h.
 #include "correlate/half_cycles.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -53,6 +54,40 @@ std::vector<HalfCycle> split_half_cycles(const CyclerRecord& rec, const HalfCycl
     i = j;
   }
   return out;
+}
+
+std::vector<double> charge_passed_c(const CyclerRecord& rec, std::size_t begin, std::size_t end, std::size_t* resets) {
+  std::vector<double> q(end > begin ? end - begin : 0, 0.0);
+  std::size_t found = 0;
+  auto trapezoid = [&](std::size_t i) {
+    // Differences of int64 ns first, then to double: absolute epoch times never pass through doubles.
+    const double dt_s = static_cast<double>(rec.t_ns[i] - rec.t_ns[i - 1]) * kSecondsPerNs;
+    return 0.5 * (std::abs(rec.current_a[i]) + std::abs(rec.current_a[i - 1])) * dt_s;
+  };
+  if (rec.capacity_c.empty()) {
+    for (std::size_t i = begin + 1; i < end; ++i) q[i - begin] = q[i - begin - 1] + trapezoid(i);
+    return q;
+  }
+  // The counter's direction through this half-cycle: the sign that most of its steps take.
+  long ups = 0, downs = 0;
+  for (std::size_t i = begin + 1; i < end; ++i) {
+    const double d = rec.capacity_c[i] - rec.capacity_c[i - 1];
+    ups += d > 0;
+    downs += d < 0;
+  }
+  const double run = ups >= downs ? 1.0 : -1.0;
+  for (std::size_t i = begin + 1; i < end; ++i) {
+    const double step = run * (rec.capacity_c[i] - rec.capacity_c[i - 1]);
+    const double possible = trapezoid(i);
+    double add = step;
+    if (step < -(2 * possible + 1e-9)) {  // went back further than any charge could explain: a reset
+      add = possible;
+      ++found;
+    }
+    q[i - begin] = q[i - begin - 1] + std::max(add, 0.0);
+  }
+  if (resets != nullptr) *resets = found;
+  return q;
 }
 
 }  // namespace opsync::correlate

@@ -40,4 +40,12 @@ struct HalfCycle {
 
 std::vector<HalfCycle> split_half_cycles(const CyclerRecord& rec, const HalfCycleOptions& opt = {});
 
+// Charge passed since row `begin`, positive, rows [begin, end): from the capacity column when the
+// record has one, else by the trapezoid of |I| dt. A column counts one way through a half-cycle,
+// but some cyclers reset it at every step change (Maccor's CC -> CV step inside one charge): a
+// step of the column against its run by more than the charge the current could have passed is a
+// reset, and that interval takes the trapezoid of |I| dt instead. `resets`, when given, counts them.
+std::vector<double> charge_passed_c(const CyclerRecord& rec, std::size_t begin, std::size_t end,
+                                    std::size_t* resets = nullptr);
+
 }  // namespace opsync::correlate

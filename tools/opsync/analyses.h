@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include <cstddef>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +27,12 @@ struct DqdvArgs {
   double min_width_mv = 0;
   double min_peak_fraction = 0;
   double turn_back_mv = 5;
+};
+
+struct DvdqArgs {
+  bool on = false;
+  std::size_t points = 1000;
+  double fwhm_percent = 1;
 };
 
 struct GittArgs {
@@ -62,6 +70,9 @@ void add_onset_options(CLI::App& cmd, OnsetArgs& a);
 void add_align_options(CLI::App& cmd, AlignArgs& a);
 
 nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a);
+void add_dvdq_options(CLI::App& cmd, DvdqArgs& a);
+nlohmann::json run_dvdq(const SessionData& d, const DqdvArgs& q, const DvdqArgs& a);
+void print_dvdq(const nlohmann::json& j);
 nlohmann::json run_gitt(const SessionData& d, const GittArgs& a);
 nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a);
 // Runs the onsets itself (gas_onsets[] in the result) with the onset options.

@@ -38,10 +38,19 @@ void add_analysis_commands(CLI::App& app) {
   {
     auto common = std::make_shared<Common>();
     auto args = std::make_shared<DqdvArgs>();
-    auto* cmd = app.add_subcommand("dqdv", "Incremental capacity dQ/dV per half-cycle, with peaks");
+    auto dv = std::make_shared<DvdqArgs>();
+    auto* cmd = app.add_subcommand("dqdv", "Incremental capacity dQ/dV per half-cycle, with peaks (or dV/dQ with --dvdq)");
     add_common(*cmd, *common);
     add_dqdv_options(*cmd, *args);
-    cmd->callback([common, args] { emit(*common, run_dqdv(load_session_data(common->db, common->session, common->cycler), *args), print_dqdv); });
+    add_dvdq_options(*cmd, *dv);
+    cmd->callback([common, args, dv] {
+      const SessionData d = load_session_data(common->db, common->session, common->cycler);
+      if (dv->on) {
+        emit(*common, run_dvdq(d, *args, *dv), print_dvdq);
+      } else {
+        emit(*common, run_dqdv(d, *args), print_dqdv);
+      }
+    });
   }
   {
     auto common = std::make_shared<Common>();

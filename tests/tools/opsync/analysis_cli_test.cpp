@@ -190,6 +190,23 @@ TEST(AnalysisCli, DqdvJsonAndTable) {
   const CliRun table = run_cli(dir.path(), "dqdv --db " + db + " s --capacity integrated");
   EXPECT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("integrated"), std::string::npos) << table.out;
+
+  // dV/dQ: the same plateau is where the voltage is flattest against the charge.
+  const json dv = run_json(dir.path(), "dqdv --db " + db + " s --dvdq --dvdq-points 500");
+  ASSERT_GE(dv["half_cycles"].size(), 1u);
+  const auto& c = dv["half_cycles"][0];
+  ASSERT_EQ(c["dvdq_v_per_mah"].size(), 500u);
+  ASSERT_EQ(c["charge_mah"].size(), 500u);
+  std::size_t flat = 0;
+  for (std::size_t k = 1; k < 500; ++k) {
+    if (std::abs(c["dvdq_v_per_mah"][k].get<double>()) < std::abs(c["dvdq_v_per_mah"][flat].get<double>())) flat = k;
+  }
+  EXPECT_GT(c["voltage_v"][flat].get<double>(), 4.45);
+  EXPECT_LT(c["voltage_v"][flat].get<double>(), 4.6);
+  EXPECT_GT(c["dvdq_v_per_mah"][flat].get<double>(), 0);  // charge: V rises with Q
+  const CliRun dv_table = run_cli(dir.path(), "dqdv --db " + db + " s --dvdq");
+  EXPECT_EQ(dv_table.exit_code, 0) << dv_table.err;
+  EXPECT_NE(dv_table.out.find("dV/dQ of 'cycler.csv'"), std::string::npos) << dv_table.out;
 }
 
 TEST(AnalysisCli, GittDfitOnTheSimulatedCell) {
