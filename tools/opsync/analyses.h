@@ -35,6 +35,10 @@ struct DvdqArgs {
   double fwhm_percent = 1;
 };
 
+struct FadeArgs {
+  double track_window_mv = 50;
+};
+
 struct GittArgs {
   double radius_cm = 0, area_cm2 = 0, mass_g = 0, molar_mass_g_mol = 0, density_g_cm3 = 0;
   double pulse_current_a = 0, rest_current_a = 0;
@@ -73,6 +77,9 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a);
 void add_dvdq_options(CLI::App& cmd, DvdqArgs& a);
 nlohmann::json run_dvdq(const SessionData& d, const DqdvArgs& q, const DvdqArgs& a);
 void print_dvdq(const nlohmann::json& j);
+void add_fade_options(CLI::App& cmd, FadeArgs& a);
+nlohmann::json run_fade(const SessionData& d, const DqdvArgs& q, const FadeArgs& a);
+void print_fade(const nlohmann::json& j);
 nlohmann::json run_gitt(const SessionData& d, const GittArgs& a);
 nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a);
 // Runs the onsets itself (gas_onsets[] in the result) with the onset options.

@@ -1,11 +1,13 @@
 // The four analysis commands, `opsync dqdv|gitt|onset|align --db FILE SESSION [--json]`: command
 // line glue only; the analyses live in analysis_*.cpp and the methods in correlate/.
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "opsync/analyses.h"
 #include "opsync/commands.h"
+#include "opsync/report_plots.h"
 
 namespace opsync::cli {
 namespace {
@@ -49,6 +51,29 @@ void add_analysis_commands(CLI::App& app) {
         emit(*common, run_dvdq(d, *args, *dv), print_dvdq);
       } else {
         emit(*common, run_dqdv(d, *args), print_dqdv);
+      }
+    });
+  }
+  {
+    auto common = std::make_shared<Common>();
+    auto q = std::make_shared<DqdvArgs>();
+    auto args = std::make_shared<FadeArgs>();
+    auto out = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand(
+        "fade", "Voltage fade across cycles: capacities, efficiencies, mean voltages, dQ/dV peaks tracked cycle to cycle");
+    add_common(*cmd, *common);
+    add_dqdv_options(*cmd, *q);
+    add_fade_options(*cmd, *args);
+    cmd->add_option("--out", *out, "Also write the figures here (fade_peaks, fade_dqdv; PNG and SVG)");
+    cmd->callback([common, q, args, out] {
+      nlohmann::json j = run_fade(load_session_data(common->db, common->session, common->cycler), *q, *args);
+      if (!out->empty()) {
+        std::filesystem::create_directories(*out);
+        for (const auto& f : plot_fade(j, (std::filesystem::path(*out) / "fade").string())) j["figures"].push_back(f);
+      }
+      emit(*common, j, print_fade);
+      if (!common->json && j.contains("figures")) {
+        for (const auto& f : j["figures"]) fmt::print("wrote {}\n", f.get<std::string>());
       }
     });
   }

@@ -1,5 +1,5 @@
 // `opsync report --db FILE SESSION --out DIR`: every analysis in one run (dQ/dV, GITT when a
-// geometry is given, gas onsets, strain alignment), written as DIR/report.json and PLplot figures
+// geometry is given, voltage fade when there is more than one cycle, gas onsets, strain alignment), written as DIR/report.json and PLplot figures
 // (PNG + SVG). A part whose inputs are missing is reported as skipped with the reason; the others
 // still run.
 #include <filesystem>
@@ -23,6 +23,7 @@ struct ReportArgs {
   bool no_plots = false;
   DqdvArgs dqdv;
   GittArgs gitt;
+  FadeArgs fade;
   OnsetArgs onset;
   AlignArgs align;
 };
@@ -55,6 +56,12 @@ void run_report(const ReportArgs& a) {
     report["gitt"] = nullptr;
     skipped["gitt"] = "not run: give --radius-cm (or --area-cm2 with --mass-g, --molar-mass-g-mol, --density-g-cm3) for GITT";
   }
+  // Fade needs more than one cycle: with one there is nothing to compare.
+  const nlohmann::json fade = part("fade", [&] {
+    nlohmann::json j = run_fade(d, a.dqdv, a.fade);
+    if (j["cycles"].size() < 2) throw CliError("one cycle only: fade compares cycles");
+    return j;
+  });
   const nlohmann::json onset = part("onset", [&] { return run_onset(d, a.onset); });
   const nlohmann::json align = part("align", [&] { return run_align(d, a.align, a.onset); });
 
@@ -75,6 +82,7 @@ void run_report(const ReportArgs& a) {
     };
     if (!dqdv.is_null()) figure("dqdv", [&] { return plot_dqdv(with_session(dqdv), (out / "dqdv").string()); });
     if (!gitt.is_null()) figure("gitt", [&] { return plot_gitt(with_session(gitt), (out / "gitt_d").string()); });
+    if (!fade.is_null()) figure("fade", [&] { return plot_fade(with_session(fade), (out / "fade").string()); });
     if (d.cycler && (!onset.is_null() || !align.is_null() || !d.ms.empty())) {
       figure("operando", [&] { return plot_operando(d, onset, align, (out / "operando").string()); });
     }
@@ -100,6 +108,10 @@ void run_report(const ReportArgs& a) {
     fmt::print("\n");
     print_gitt(with_session(gitt));
   }
+  if (!fade.is_null()) {
+    fmt::print("\n");
+    print_fade(with_session(fade));
+  }
   if (!onset.is_null()) {
     fmt::print("\n");
     print_onset(with_session(onset));
@@ -119,7 +131,7 @@ void run_report(const ReportArgs& a) {
 void add_report_command(CLI::App& app) {
   auto a = std::make_shared<ReportArgs>();
   auto* cmd = app.add_subcommand(
-      "report", "All analyses in one run (dQ/dV, GITT, gas onsets, strain alignment): report.json and figures (PNG, SVG)");
+      "report", "All analyses in one run (dQ/dV, GITT, voltage fade, gas onsets, strain alignment): report.json and figures (PNG, SVG)");
   cmd->add_option("--db", a->db, "Station database file")->required();
   cmd->add_option("session", a->session, "Session name or id")->required();
   cmd->add_option("--out", a->out, "Folder for report.json and the figures (created if missing)")->required();
@@ -128,6 +140,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_flag("--no-plots", a->no_plots, "Write report.json only");
   add_dqdv_options(*cmd, a->dqdv);
   add_gitt_options(*cmd, a->gitt, false);
+  add_fade_options(*cmd, a->fade);
   add_onset_options(*cmd, a->onset);
   add_align_options(*cmd, a->align);
   cmd->callback([a] { run_report(*a); });

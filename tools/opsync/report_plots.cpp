@@ -177,6 +177,76 @@ std::vector<std::string> plot_gitt(const nlohmann::json& gitt, const std::string
   });
 }
 
+std::vector<std::string> plot_fade(const nlohmann::json& fade, const std::string& base) {
+  const std::string name = fade["session"]["name"].get<std::string>();
+  std::vector<std::string> files;
+  // Peak voltage against cycle, one line per track with two points or more.
+  Range cx, py;
+  for (const auto& t : fade["tracks"]) {
+    if (t["points"].size() < 2) continue;
+    for (const auto& p : t["points"]) {
+      cx.add(p["cycle"].get<double>());
+      py.add(p["voltage_v"].get<double>());
+    }
+  }
+  if (cx.ok() && py.ok()) {
+    const auto more = render(base + "_peaks", [&](plstream& pls) {
+      const double x0 = cx.lo - 0.5, x1 = cx.hi + 0.5;
+      const auto [y0, y1] = py.padded();
+      pls.col0(kBlack);
+      pls.env(x0, x1, y0, y1, 0, 0);
+      pls.lab("cycle", "dQ/dV peak voltage (V)", fmt::format("dQ/dV peaks across cycles, {}", name).c_str());
+      std::size_t i = 0;
+      for (const auto& t : fade["tracks"]) {
+        if (t["points"].size() < 2) continue;
+        std::vector<double> x, y;
+        for (const auto& p : t["points"]) {
+          x.push_back(p["cycle"].get<double>());
+          y.push_back(p["voltage_v"].get<double>());
+        }
+        pls.col0(colour(i));
+        pls.lsty(t["direction"] == "charge" ? 1 : 2);
+        pls.line(static_cast<PLINT>(x.size()), x.data(), y.data());
+        pls.lsty(1);
+        pls.poin(static_cast<PLINT>(x.size()), x.data(), y.data(), t["direction"] == "charge" ? 17 : 9);
+        ++i;
+      }
+      pls.col0(kBlack);
+      pls.mtex("t", -1.5, 0.97, 1.0, "filled, solid: charge; open, dashed: discharge");
+    });
+    files.insert(files.end(), more.begin(), more.end());
+  }
+  // dQ/dV curves coloured by cycle along a blue-to-red ramp (colour map 1).
+  Range vx, dy;
+  double last_cycle = 0;
+  for (const auto& c : fade["curves"]) {
+    for (double v : doubles(c["voltage_v"])) vx.add(v);
+    for (double v : doubles(c["dqdv_mah_per_v"])) dy.add(v);
+    last_cycle = std::max(last_cycle, c["cycle"].get<double>());
+  }
+  if (!vx.ok() || !dy.ok()) throw CliError("fade plot: no dQ/dV curve to draw");
+  const auto more = render(base + "_dqdv", [&](plstream& pls) {
+    const auto [x0, x1] = vx.padded(0.02);
+    const auto [y0, y1] = dy.padded();
+    pls.col0(kBlack);
+    pls.env(x0, x1, y0, y1, 0, 0);
+    pls.lab("cell voltage (V)", "dQ/dV (mAh V#u-1#d)",
+            fmt::format("dQ/dV by cycle, {} (cycle 0 blue ... {} red)", name, static_cast<int>(last_cycle)).c_str());
+    const PLFLT pos[2] = {0, 1}, r[2] = {0, 0.8}, g[2] = {0.3, 0.1}, b[2] = {0.8, 0.1};
+    pls.scmap1n(256);
+    pls.scmap1l(true, 2, pos, r, g, b, nullptr);
+    for (const auto& c : fade["curves"]) {
+      const auto x = doubles(c["voltage_v"]), y = doubles(c["dqdv_mah_per_v"]);
+      pls.col1(last_cycle > 0 ? c["cycle"].get<double>() / last_cycle : 0.0);
+      pls.lsty(c["direction"] == "charge" ? 1 : 2);
+      pls.line(static_cast<PLINT>(x.size()), x.data(), y.data());
+      pls.lsty(1);
+    }
+  });
+  files.insert(files.end(), more.begin(), more.end());
+  return files;
+}
+
 std::vector<std::string> plot_operando(const SessionData& d, const nlohmann::json& onset, const nlohmann::json& align,
                                        const std::string& base) {
   const CyclerData& c = d.require_cycler();

@@ -17,6 +17,9 @@ namespace opsync::cli {
 // PLplot cannot write them.
 std::vector<std::string> plot_dqdv(const nlohmann::json& dqdv, const std::string& base);
 std::vector<std::string> plot_gitt(const nlohmann::json& gitt, const std::string& base);
+// Voltage fade (`opsync fade` JSON): base_peaks (tracked peak voltage against cycle) and base_dqdv
+// (the dQ/dV curves coloured by cycle, charge solid, discharge dashed).
+std::vector<std::string> plot_fade(const nlohmann::json& fade, const std::string& base);
 // onset and align may be null JSON (not available); the MS curves come from the session itself.
 std::vector<std::string> plot_operando(const SessionData& d, const nlohmann::json& onset, const nlohmann::json& align,
                                        const std::string& base);

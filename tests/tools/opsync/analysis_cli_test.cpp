@@ -209,6 +209,54 @@ TEST(AnalysisCli, DqdvJsonAndTable) {
   EXPECT_NE(dv_table.out.find("dV/dQ of 'cycler.csv'"), std::string::npos) << dv_table.out;
 }
 
+TEST(AnalysisCli, FadeOverCyclesWithFiguresAndInTheReport) {
+  // Four cycles of a cell whose dQ/dV peak (where V(q) is flattest) falls 10 mV per cycle, charge
+  // then discharge, 1 mA for an hour each way, the discharge 3 % short.
+  opsync::test::TempDir dir;
+  const auto csv = dir.path() / "cycles.csv";
+  {
+    std::ofstream out(csv);
+    out << "time/s,Voltage/V,Current/A\n";
+    int t = 0;
+    for (int n = 0; n < 4; ++n) {
+      auto v = [&](double q) { return 3.8 + 0.4 * (q - 0.5) + 2.4 * std::pow(q - 0.5, 3) - 0.010 * n; };
+      for (int s = 0; s <= 3600; s += 5, t += 5) out << fmt::format("{},{:.6f},0.001\n", t, v(s / 3600.0));
+      for (int s = 0; s < 300; s += 5, t += 5) out << fmt::format("{},{:.6f},0\n", t, v(1) - 0.02);
+      for (int s = 0; s <= 3492; s += 5, t += 5) out << fmt::format("{},{:.6f},-0.001\n", t, v(1 - s / 3600.0) - 0.05);
+      for (int s = 0; s < 300; s += 5, t += 5) out << fmt::format("{},{:.6f},0\n", t, v(0.03) - 0.03);
+    }
+  }
+  const std::string db = (dir.path() / "st.db").string();
+  CliRun r = run_cli(dir.path(), fmt::format("import cycler {} --db {} --session c --start 2026-01-01T00:00:00Z", csv.string(), db));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = run_json(dir.path(), "fade --db " + db + " c");
+  ASSERT_EQ(j["cycles"].size(), 4u);
+  for (const auto& c : j["cycles"]) {
+    EXPECT_NEAR(c["charge"]["capacity_mah"].get<double>(), 1.0, 2e-3);
+    EXPECT_NEAR(c["coulombic_efficiency"].get<double>(), 3492.0 / 3600.0, 3e-3);
+  }
+  bool charge_track = false;
+  for (const auto& t : j["tracks"]) {
+    if (t["direction"] != "charge" || t["points"].size() != 4) continue;
+    charge_track = true;
+    EXPECT_NEAR(t["drift_v_per_cycle"].get<double>(), -0.010, 5e-4);
+  }
+  EXPECT_TRUE(charge_track) << j["tracks"].dump();
+  // Figures on request, and the table.
+  r = run_cli(dir.path(), "fade --db " + db + " c --out " + (dir.path() / "fig").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("drift mV/cycle"), std::string::npos) << r.out;
+  for (const char* f : {"fade_peaks.png", "fade_peaks.svg", "fade_dqdv.png", "fade_dqdv.svg"}) {
+    EXPECT_GT(std::filesystem::file_size(dir.path() / "fig" / f), 1000u) << f;
+  }
+  // The report runs fade because there is more than one cycle.
+  r = run_cli(dir.path(), "report --db " + db + " c --out " + (dir.path() / "rep").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json rep = json::parse(slurp(dir.path() / "rep" / "report.json"));
+  EXPECT_FALSE(rep["fade"].is_null()) << rep["skipped"].dump();
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "rep" / "fade_dqdv.png"));
+}
+
 TEST(AnalysisCli, GittDfitOnTheSimulatedCell) {
   opsync::test::TempDir dir;
   os::ScenarioParams p;
@@ -298,6 +346,8 @@ TEST(AnalysisCli, ReportWritesJsonAndFigures) {
   const json rep = json::parse(slurp(out / "report.json"));
   for (const char* k : {"dqdv", "onset", "align"}) EXPECT_FALSE(rep[k].is_null()) << k << ": " << rep["skipped"].dump();
   EXPECT_TRUE(rep["gitt"].is_null());
+  EXPECT_TRUE(rep["fade"].is_null());  // one charge: nothing to compare
+  EXPECT_NE(rep["skipped"]["fade"].get<std::string>().find("one cycle"), std::string::npos);
   EXPECT_NEAR(rep["align"]["strain_turnover_voltage_v"].get<double>(), sc.truth()["strain_turnover"]["voltage_v"].get<double>(),
               15e-3);
   for (const char* name : {"dqdv", "operando"}) {
