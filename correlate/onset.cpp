@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -37,6 +38,62 @@ void check_series(std::span<const int64_t> t_ns, std::span<const double> value, 
 
 int64_t to_ns(double s) { return std::llround(s * 1e9); }
 double seconds_between(int64_t a_ns, int64_t b_ns) { return static_cast<double>(b_ns - a_ns) * kSecondsPerNs; }
+
+// A line through the rise from row i0 up to the first row whose height above the baseline
+// reaches `top`, met with the baseline: x0_s after t[i0], with the first-order propagation of the
+// fit (intercept and slope with their covariance, from its residuals) and of the baseline's level
+// and slope at the foot.
+struct RiseFit {
+  bool ok = false;
+  double x0_s = 0, sigma_s = 0, slope = 0;
+  std::string why;
+};
+
+RiseFit fit_rise(std::span<const int64_t> t_ns, std::span<const double> value, const Baseline& base, std::size_t i0,
+                 double top) {
+  RiseFit out;
+  const std::size_t n = t_ns.size();
+  std::size_t i1 = i0;
+  while (i1 + 1 < n && value[i1] - base.at(t_ns[i1]) < top) ++i1;
+  if (i1 - i0 + 1 < 3) {
+    out.why = "extrapolated: fewer than 3 samples on the initial rise; raise rise_fraction or sample faster. ";
+    return out;
+  }
+  // Least squares in seconds relative to t[i0] (keeps the numbers small).
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  const auto m = static_cast<double>(i1 - i0 + 1);
+  for (std::size_t i = i0; i <= i1; ++i) {
+    const double x = seconds_between(t_ns[i0], t_ns[i]);
+    sx += x;
+    sy += value[i];
+    sxx += x * x;
+    sxy += x * value[i];
+  }
+  const double den = m * sxx - sx * sx;
+  const double slope = den > 0 ? (m * sxy - sx * sy) / den : 0.0;
+  // The baseline as a line in the same coordinates: b0 + bs x.
+  const double b0 = base.at(t_ns[i0]), bs = base.slope_per_s;
+  if (!(slope > bs)) {
+    out.why = "extrapolated: the fitted rise is not rising above the baseline. ";
+    return out;
+  }
+  const double intercept = (sy - slope * sx) / m;
+  const double x0 = (b0 - intercept) / (slope - bs);
+  double sse = 0;
+  for (std::size_t i = i0; i <= i1; ++i) {
+    const double e = value[i] - (intercept + slope * seconds_between(t_ns[i0], t_ns[i]));
+    sse += e * e;
+  }
+  const double s2 = m > 2 ? sse / (m - 2) : 0.0;
+  const double var_s = s2 * m / den, var_a = s2 * sxx / den, cov_as = -s2 * sx / den;
+  const double var_b0 = std::pow(base.sigma_at(t_ns[i0]), 2), var_bs = std::pow(base.slope_sigma_per_s, 2);
+  const double var_x0 = (var_a + 2 * x0 * cov_as + x0 * x0 * var_s + var_b0 + x0 * x0 * var_bs) / std::pow(slope - bs, 2);
+  out.ok = true;
+  out.x0_s = x0;
+  out.slope = slope;
+  out.sigma_s = std::sqrt(std::max(0.0, var_x0));
+  return out;
+}
 
 }  // namespace
 
@@ -79,7 +136,23 @@ Baseline robust_baseline(std::span<const int64_t> t_ns, std::span<const double> 
     throw InputError("baseline: the quiet window is perfectly flat (MAD = 0), so there is no noise scale; "
                      "set min_sigma to the instrument's noise floor");
   }
+  b.median_sigma = 1.2533 * b.sigma / std::sqrt(static_cast<double>(b.n));  // sqrt(pi/2): the median's efficiency
+  if (model == BaselineModel::linear) {
+    // Over the samples the slope was estimated from (the stride above), with Theil-Sen's
+    // efficiency for Gaussian noise (0.91 of least squares' in variance).
+    const std::size_t stride = std::max<std::size_t>(1, wt.size() / 600);
+    double mean_s = 0, used = 0;
+    for (std::size_t i = 0; i < wt.size(); i += stride, ++used) mean_s += seconds_between(b.t_ref_ns, wt[i]);
+    mean_s /= used;
+    double sxx = 0;
+    for (std::size_t i = 0; i < wt.size(); i += stride) sxx += std::pow(seconds_between(b.t_ref_ns, wt[i]) - mean_s, 2);
+    b.slope_sigma_per_s = sxx > 0 ? b.sigma / std::sqrt(0.91 * sxx) : 0.0;
+  }
   return b;
+}
+
+double Baseline::sigma_at(int64_t t_ns) const {
+  return std::hypot(median_sigma, slope_sigma_per_s * static_cast<double>(t_ns - t_ref_ns) * 1e-9);
 }
 
 OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> value, const OnsetOptions& opt) {
@@ -90,8 +163,12 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
                      "cusum_threshold_sigma > 0, plateau_window_s > 0, finite transport_delay_s)");
   }
   OnsetResult r;
-  r.method = {opt.k_sigma, opt.hold_s, opt.cusum_drift_sigma, opt.cusum_threshold_sigma, opt.rise_fraction,
-              opt.plateau_window_s, opt.transport_delay_s, opt.quiet_begin_ns, opt.quiet_end_ns, opt.baseline_model};
+  if (!(opt.cusum_baseline_guard >= 0)) throw InputError("onset: cusum_baseline_guard must be >= 0");
+  r.method = {opt.k_sigma,          opt.hold_s,           opt.cusum_drift_sigma, opt.cusum_threshold_sigma,
+              opt.rise_fraction,    opt.plateau_window_s, opt.transport_delay_s, opt.cusum_baseline_guard,
+              opt.quiet_begin_ns,   opt.quiet_end_ns,     opt.baseline_model};
+  r.threshold_onset_sigma_s = r.cusum_onset_sigma_s = r.extrapolated_onset_sigma_s = std::nan("");
+  r.extrapolated_window_spread_s = std::nan("");
   r.baseline = robust_baseline(t_ns, value, opt.quiet_begin_ns, opt.quiet_end_ns, opt.min_points, opt.min_sigma,
                                opt.baseline_model);
   const Baseline& base = r.baseline;
@@ -126,7 +203,8 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
     double s = 0;
     std::size_t last_zero = start;
     for (std::size_t i = start; i < n; ++i) {
-      s = std::max(0.0, s + (value[i] - base.at(t_ns[i])) / sig - opt.cusum_drift_sigma);
+      const double allowance = opt.cusum_drift_sigma + opt.cusum_baseline_guard * base.sigma_at(t_ns[i]) / sig;
+      s = std::max(0.0, s + (value[i] - base.at(t_ns[i])) / sig - allowance);
       if (s == 0) last_zero = i;
       if (s > opt.cusum_threshold_sigma) {
         r.cusum_onset_t_ns = t_ns[last_zero] - lag_ns;
@@ -138,7 +216,10 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
   }
 
   // (c) Extrapolated onset: line through the rise from the threshold crossing up to rise_fraction of
-  // the later maximum, intersected with the baseline.
+  // the later maximum, intersected with the baseline. Its uncertainty: the fit's own, propagated,
+  // and the model's: a rise that is not a straight line (a mixing volume bends its foot) moves the
+  // intersection with the length of the fitted stretch, so the onset is fitted again up to 2/3 and
+  // 4/3 of rise_fraction and their rms distance from it is added in quadrature.
   if (thr) {
     const std::size_t i0 = *thr;
     // Heights above the baseline from here on, so a drifting baseline does not tilt the rise.
@@ -146,37 +227,40 @@ OnsetResult detect_onset(std::span<const int64_t> t_ns, std::span<const double> 
     for (std::size_t i = i0; i < n && seconds_between(t_ns[i0], t_ns[i]) <= opt.plateau_window_s; ++i) {
       peak = std::max(peak, value[i] - base.at(t_ns[i]));
     }
-    const double top = opt.rise_fraction * peak;
-    std::size_t i1 = i0;
-    while (i1 + 1 < n && value[i1] - base.at(t_ns[i1]) < top) ++i1;
-    if (i1 - i0 + 1 < 3) {
-      r.note += "extrapolated: fewer than 3 samples on the initial rise; raise rise_fraction or sample faster. ";
+    const RiseFit main = fit_rise(t_ns, value, base, i0, opt.rise_fraction * peak);
+    if (!main.ok) {
+      r.note += main.why;
     } else {
-      // Least squares in seconds relative to t[i0] (keeps the numbers small).
-      double sx = 0, sy = 0, sxx = 0, sxy = 0;
-      const auto m = static_cast<double>(i1 - i0 + 1);
-      for (std::size_t i = i0; i <= i1; ++i) {
-        const double x = seconds_between(t_ns[i0], t_ns[i]);
-        sx += x;
-        sy += value[i];
-        sxx += x * x;
-        sxy += x * value[i];
+      r.rise_slope_per_s = main.slope;
+      r.extrapolated_onset_t_ns = t_ns[i0] + to_ns(main.x0_s) - lag_ns;
+      double spread2 = 0;
+      int alternates = 0;
+      for (const double f : {opt.rise_fraction * 2 / 3, std::min(0.95, opt.rise_fraction * 4 / 3)}) {
+        const RiseFit alt = fit_rise(t_ns, value, base, i0, f * peak);
+        if (!alt.ok) continue;
+        spread2 += std::pow(alt.x0_s - main.x0_s, 2);
+        ++alternates;
       }
-      const double den = m * sxx - sx * sx;
-      const double slope = den > 0 ? (m * sxy - sx * sy) / den : 0.0;
-      // The baseline as a line in the same coordinates: b0 + bs x.
-      const double b0 = base.at(t_ns[i0]), bs = base.slope_per_s;
-      if (!(slope > bs)) {
-        r.note += "extrapolated: the fitted rise is not rising above the baseline. ";
-      } else {
-        const double intercept = (sy - slope * sx) / m;
-        r.rise_slope_per_s = slope;
-        r.extrapolated_onset_t_ns = t_ns[i0] + to_ns((b0 - intercept) / (slope - bs)) - lag_ns;
-      }
+      r.extrapolated_window_spread_s = alternates > 0 ? std::sqrt(spread2 / alternates) : std::nan("");
+      r.extrapolated_onset_sigma_s =
+          std::hypot(main.sigma_s, std::isfinite(r.extrapolated_window_spread_s) ? r.extrapolated_window_spread_s : 0.0);
     }
   } else {
     r.note += "extrapolated: needs the threshold onset as the foot of the rise. ";
   }
+  // Threshold and CUSUM: the crossing is known to a sampling interval, and noise moves it by about
+  // sigma over the rise's slope (when a rise was fitted).
+  auto crossing_sigma = [&](std::optional<int64_t> t) {
+    if (!t) return std::nan("");
+    const int64_t raw = *t + lag_ns;
+    const auto it = std::lower_bound(t_ns.begin(), t_ns.end(), raw);
+    const std::size_t k = static_cast<std::size_t>(it - t_ns.begin());
+    const double dt = k > 0 && k < n ? seconds_between(t_ns[k - 1], t_ns[k]) : k + 1 < n ? seconds_between(t_ns[k], t_ns[k + 1]) : 0.0;
+    const double jitter = r.rise_slope_per_s > base.slope_per_s ? sig / (r.rise_slope_per_s - base.slope_per_s) : 0.0;
+    return std::sqrt(dt * dt / 12 + jitter * jitter);
+  };
+  r.threshold_onset_sigma_s = crossing_sigma(r.threshold_onset_t_ns);
+  r.cusum_onset_sigma_s = crossing_sigma(r.cusum_onset_t_ns);
   return r;
 }
 

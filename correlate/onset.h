@@ -23,7 +23,14 @@ struct Baseline {
   std::size_t n = 0;        // samples in the quiet window
   double slope_per_s = 0;   // drift: Theil-Sen slope over the quiet window (linear model)
   int64_t t_ref_ns = 0;
+  // Standard uncertainties of the level at t_ref (median: 1.2533 sigma/sqrt(n)) and of the slope
+  // (sigma/sqrt(0.91 sum (t - t_mean)^2) over the samples the Theil-Sen slope used: the
+  // least-squares figure with Theil-Sen's efficiency for Gaussian noise). Extrapolated Δt past the window, the baseline is uncertain by
+  // sqrt(level^2 + (slope Δt)^2): after hours that is what makes a drift look like gas.
+  double median_sigma = 0;
+  double slope_sigma_per_s = 0;
   double at(int64_t t_ns) const { return median + slope_per_s * static_cast<double>(t_ns - t_ref_ns) * 1e-9; }
+  double sigma_at(int64_t t_ns) const;
 };
 
 enum class BaselineModel { constant, linear };
@@ -43,6 +50,11 @@ struct OnsetOptions {
   double hold_s = 60;          // how long the signal must stay above it
   double cusum_drift_sigma = 0.5;      // allowance per sample (Page's k), in sigma
   double cusum_threshold_sigma = 20;   // decision level (Page's h), in sigma-samples
+  // The allowance also absorbs this many standard uncertainties of the extrapolated baseline
+  // (Baseline::sigma_at): a slope that is off by its own uncertainty adds up, hours past the quiet
+  // window, to a steady excess that CUSUM would sum into an early alarm. 0 = the plain test; at 2
+  // one run in twenty still alarmed half an hour early on a 10 h record (tests/correlate/onset_test.cpp).
+  double cusum_baseline_guard = 3;
   double rise_fraction = 0.3;  // extrapolated onset: fit the rise up to this fraction of the later maximum
   double plateau_window_s = 600;  // the later maximum is taken over this long after the threshold onset
   double transport_delay_s = 0;         // capillary transport delay, subtracted from every onset
@@ -55,7 +67,7 @@ struct OnsetOptions {
 
 struct OnsetMethod {
   double k_sigma = 0, hold_s = 0, cusum_drift_sigma = 0, cusum_threshold_sigma = 0, rise_fraction = 0,
-         plateau_window_s = 0, transport_delay_s = 0;
+         plateau_window_s = 0, transport_delay_s = 0, cusum_baseline_guard = 0;
   int64_t quiet_begin_ns = 0, quiet_end_ns = 0;
   BaselineModel baseline_model = BaselineModel::linear;
 };
@@ -68,6 +80,14 @@ struct OnsetResult {
   std::optional<int64_t> cusum_alarm_t_ns;     // when the sum crossed its decision level (the detection lags)
   std::optional<int64_t> extrapolated_onset_t_ns;
   double rise_slope_per_s = 0;  // slope of the fitted rise (signal units per second)
+  // The methods' own standard uncertainties of each onset time, s (NaN when there is no onset):
+  // extrapolated from the rise fit and the baseline's level and slope, propagated, and the
+  // window spread below; threshold and
+  // CUSUM from the sampling interval (uniform, /sqrt 12) and the noise over the rise slope.
+  double threshold_onset_sigma_s = 0, cusum_onset_sigma_s = 0, extrapolated_onset_sigma_s = 0;
+  // Part of extrapolated_onset_sigma_s: how far the onset moves when the rise is fitted to 2/3 and
+  // 4/3 of rise_fraction (rms); a straight rise gives ~0, a bent foot (a mixing volume) more.
+  double extrapolated_window_spread_s = 0;
   std::string note;             // why a method gave no onset
   OnsetMethod method;
 };

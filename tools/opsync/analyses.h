@@ -54,6 +54,8 @@ struct OnsetArgs {
   double cusum_drift_sigma = 0.5, cusum_threshold_sigma = 20;
   double rise_fraction = 0.3;
   double transport_delay_s = -1;  // < 0: from the source's transport_delay_s, else 0
+  double transport_delay_sigma_s = 0;  // its standard uncertainty (the user's figure; not recorded)
+  double cusum_baseline_guard = 3;
   double quiet_from_s = -1, quiet_to_s = -1;  // seconds after the session start; < 0: default
   std::vector<std::string> calibration;  // mass=A per (mol/s)
   bool constant_baseline = false;

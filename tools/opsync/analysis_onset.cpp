@@ -65,6 +65,15 @@ void add_onset_options(CLI::App& cmd, OnsetArgs& a) {
                  "Capillary transport delay subtracted from every onset, s (default: the MS source's "
                  "transport_delay_s from station.toml, else 0; --ms-lag-s is its old name)")
       ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--transport-delay-sigma-s", a.transport_delay_sigma_s,
+                 "Standard uncertainty of the transport delay, s; part of each onset's uncertainty")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--cusum-baseline-guard", a.cusum_baseline_guard,
+                 "CUSUM's allowance also absorbs this many standard uncertainties of the extrapolated baseline "
+                 "(0: Page's plain test)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd.add_option("--quiet-from-s", a.quiet_from_s, "Start of the quiet (baseline) window, s after t0 (default 0)")
       ->check(CLI::NonNegativeNumber);
   cmd.add_option("--quiet-to-s", a.quiet_to_s,
@@ -74,6 +83,50 @@ void add_onset_options(CLI::App& cmd, OnsetArgs& a) {
                "Baseline as the quiet window's median only (default: median plus a Theil-Sen drift line)");
   cmd.add_option("--calibration", a.calibration, "Ion current per gas flux as MASS=A_PER_MOL_S, adds mol/s figures (repeat)");
 }
+
+namespace {
+
+double clock_sigma_s(const SessionData& d, const std::string& source) {
+  for (const SourceClock& c : d.clocks) {
+    if (c.source == source && c.model) return c.model->uncertainty_ns * 1e-9;
+  }
+  return 0;
+}
+
+// The onset's standard uncertainty in time: the method's own, the MS source's and the cycler's
+// clock models' stated uncertainties, and the transport delay's; in voltage through the cell's
+// dV/dt at the onset (a line through the cycler rows within 60 s either side).
+void add_onset_uncertainty(const SessionData& d, const MsChannel& ch, const CyclerData* cycler, int64_t t_ns,
+                           const correlate::OnsetResult& r, const OnsetArgs& a, nlohmann::json& g) {
+  const double method_s = r.extrapolated_onset_sigma_s;
+  const double ms_clock_s = clock_sigma_s(d, ch.source);
+  const double cycler_clock_s = cycler ? clock_sigma_s(d, cycler->source) : 0.0;
+  const double delay_s = a.transport_delay_sigma_s;
+  const double total_s = std::sqrt(method_s * method_s + ms_clock_s * ms_clock_s + cycler_clock_s * cycler_clock_s +
+                                   delay_s * delay_s);
+  nlohmann::json u{{"method_s", number_or_null(method_s)},
+                   {"ms_clock_s", ms_clock_s},
+                   {"cycler_clock_s", cycler_clock_s},
+                   {"transport_delay_s", delay_s},
+                   {"total_s", number_or_null(total_s)}};
+  g["onset_t_sigma_s"] = number_or_null(total_s);
+  if (cycler && !g["onset_voltage_v"].is_null()) {
+    const auto& rec = cycler->record;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+    for (std::size_t i = 0; i < rec.t_ns.size(); ++i) {
+      const double x = static_cast<double>(rec.t_ns[i] - t_ns) * 1e-9;
+      if (std::abs(x) > 60) continue;
+      sx += x, sy += rec.voltage_v[i], sxx += x * x, sxy += x * rec.voltage_v[i], n += 1;
+    }
+    const double den = n * sxx - sx * sx;
+    const double dvdt = n >= 2 && den > 0 ? (n * sxy - sx * sy) / den : std::nan("");
+    u["dv_dt_v_per_s"] = number_or_null(dvdt);
+    g["onset_voltage_sigma_v"] = number_or_null(std::abs(dvdt) * total_s);
+  }
+  g["onset_uncertainty"] = u;
+}
+
+}  // namespace
 
 nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
   const auto& ms = d.require_ms();
@@ -116,6 +169,7 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
     opt.hold_s = a.hold_s;
     opt.cusum_drift_sigma = a.cusum_drift_sigma;
     opt.cusum_threshold_sigma = a.cusum_threshold_sigma;
+    opt.cusum_baseline_guard = a.cusum_baseline_guard;
     opt.rise_fraction = a.rise_fraction;
     opt.baseline_model = a.constant_baseline ? correlate::BaselineModel::constant : correlate::BaselineModel::linear;
     const std::string lag_source = a.transport_delay_s >= 0 ? "--transport-delay-s"
@@ -140,6 +194,8 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
                        {"median_a", r.baseline.median},
                        {"t_ref_s", seconds_after(t0, r.baseline.t_ref_ns)},
                        {"slope_a_per_s", r.baseline.slope_per_s},
+                       {"median_sigma_a", r.baseline.median_sigma},
+                       {"slope_sigma_a_per_s", r.baseline.slope_sigma_per_s},
                        {"n", r.baseline.n}}},
                      {"sigma", r.baseline.sigma},
                      {"method", "extrapolated onset (line through the initial rise meets the baseline)"},
@@ -148,11 +204,17 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
                      {"cusum_alarm_t_s", seconds_or_null(t0, r.cusum_alarm_t_ns)},
                      {"extrapolated_onset_t_s", seconds_or_null(t0, r.extrapolated_onset_t_ns)},
                      {"rise_slope_a_per_s", r.rise_slope_per_s},
+                     {"threshold_onset_sigma_s", number_or_null(r.threshold_onset_sigma_s)},
+                     {"cusum_onset_sigma_s", number_or_null(r.cusum_onset_sigma_s)},
+                     {"extrapolated_onset_sigma_s", number_or_null(r.extrapolated_onset_sigma_s)},
+                     {"extrapolated_window_spread_s", number_or_null(r.extrapolated_window_spread_s)},
                      {"parameters",
                       {{"k_sigma", opt.k_sigma},
                        {"hold_s", opt.hold_s},
                        {"cusum_drift_sigma", opt.cusum_drift_sigma},
                        {"cusum_threshold_sigma", opt.cusum_threshold_sigma},
+                       {"cusum_baseline_guard", opt.cusum_baseline_guard},
+                       {"transport_delay_sigma_s", a.transport_delay_sigma_s},
                        {"rise_fraction", opt.rise_fraction},
                        {"plateau_window_s", opt.plateau_window_s},
                        {"transport_delay_s", opt.transport_delay_s},
@@ -176,6 +238,7 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
       if (q_key) g[q_key] = p.capacity_c / correlate::kCoulombPerMah;
     };
     place(r.extrapolated_onset_t_ns, "onset_voltage_v", "onset_capacity_mah");
+    if (r.extrapolated_onset_t_ns) add_onset_uncertainty(d, ch, cycler, *r.extrapolated_onset_t_ns, r, a, g);
     place(r.threshold_onset_t_ns, "threshold_onset_voltage_v", nullptr);
     place(r.cusum_onset_t_ns, "cusum_onset_voltage_v", nullptr);
     if (auto c = cal.find(mass); c != cal.end()) {
@@ -203,11 +266,14 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
 void print_onset(const nlohmann::json& j) {
   print_session_header(j["session"]);
   auto s = [](const nlohmann::json& v, int dec) { return v.is_null() ? std::string("-") : fmt::format("{:.{}f}", v.get<double>(), dec); };
-  fmt::print("{:<5} {:>4} {:>10} {:>9} {:>9} | {:>11} {:>9} | {:>11} {:>9} | {:>10} {:>9}  lag s\n", "gas", "m/z",
+  fmt::print("{:<5} {:>4} {:>10} {:>15} {:>9} | {:>11} {:>9} | {:>11} {:>9} | {:>10} {:>9}  lag s\n", "gas", "m/z",
              "onset t s", "V", "mAh", "threshold s", "V", "CUSUM s", "V", "baseline A", "sigma A");
   for (const auto& g : j["gases"]) {
-    fmt::print("{:<5} {:>4} {:>10} {:>9} {:>9} | {:>11} {:>9} | {:>11} {:>9} | {:>10.3e} {:>9.2e}  {:g} ({})\n",
-               g["name"].get<std::string>(), g["mass"].get<int>(), s(g["onset_t_s"], 1), s(g["onset_voltage_v"], 4),
+    fmt::print("{:<5} {:>4} {:>10} {:>15} {:>9} | {:>11} {:>9} | {:>11} {:>9} | {:>10.3e} {:>9.2e}  {:g} ({})\n",
+               g["name"].get<std::string>(), g["mass"].get<int>(), s(g["onset_t_s"], 1),
+               g.contains("onset_voltage_sigma_v") && !g["onset_voltage_v"].is_null() && !g["onset_voltage_sigma_v"].is_null()
+                   ? fmt::format("{:.4f}±{:.4f}", g["onset_voltage_v"].get<double>(), g["onset_voltage_sigma_v"].get<double>())
+                   : s(g["onset_voltage_v"], 4),
                s(g["onset_capacity_mah"], 4), s(g["threshold_onset_t_s"], 1),
                s(g.value("threshold_onset_voltage_v", nlohmann::json()), 4), s(g["cusum_onset_t_s"], 1),
                s(g.value("cusum_onset_voltage_v", nlohmann::json()), 4), g["baseline"]["median_a"].get<double>(),
@@ -215,7 +281,8 @@ void print_onset(const nlohmann::json& j) {
                g["parameters"]["transport_delay_source"].get<std::string>());
     if (g.contains("note")) fmt::print("      note: {}\n", g["note"].get<std::string>());
   }
-  fmt::print("onset = extrapolated onset (headline); threshold and CUSUM beside it; all corrected for the MS lag\n");
+  fmt::print("onset = extrapolated onset (headline) ± one standard uncertainty (method, both clocks, transport "
+             "delay); threshold and CUSUM beside it; all corrected for the MS lag\n");
   if (j.contains("masses_not_recorded")) fmt::print("not recorded in this session: m/z {}\n", j["masses_not_recorded"].dump());
   if (j.contains("note")) fmt::print("{}\n", j["note"].get<std::string>());
 }

@@ -312,9 +312,22 @@ std::vector<std::string> plot_operando(const SessionData& d, const nlohmann::jso
         // Colours follow the curves (O2 first, CO2 second) when both are plotted in that order.
         const int col = colour(g["mass"] == 32 ? 0 : g["mass"] == 44 ? 1 : 2 + i);
         vertical_marker(pls, v, g0, g1, col, 2);
+        const double sigma_v = g.contains("onset_voltage_sigma_v") && !g["onset_voltage_sigma_v"].is_null()
+                              ? g["onset_voltage_sigma_v"].get<double>()
+                              : NAN;
+        if (std::isfinite(v) && std::isfinite(sigma_v)) {
+          // The onset's standard uncertainty as a horizontal bar near the top of the gas panel.
+          const double y = g1 - (0.08 + 0.05 * static_cast<double>(i)) * (g1 - g0);
+          const double xmin = v - sigma_v, xmax = v + sigma_v;
+          pls.col0(col);
+          pls.errx(1, &xmin, &xmax, &y);
+          pls.col0(kBlack);
+        }
         if (std::isfinite(v)) {
           legend_line(pls, static_cast<int>(gases.size() + i), col,
-                      fmt::format("{} onset {:.3f} V (dashed)", g["name"].get<std::string>(), v));
+                      std::isfinite(sigma_v) ? fmt::format("{} onset {:.3f} ± {:.3f} V (dashed, bar: 1 sigma)",
+                                                      g["name"].get<std::string>(), v, sigma_v)
+                                        : fmt::format("{} onset {:.3f} V (dashed)", g["name"].get<std::string>(), v));
         }
         ++i;
       }

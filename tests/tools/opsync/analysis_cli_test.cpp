@@ -132,6 +132,20 @@ TEST(AnalysisCli, OnsetAndAlignRecoverTheTruthAcrossCorrectedClocks) {
     EXPECT_NEAR(g["onset_capacity_mah"].get<double>(), truth[key]["capacity_ah"].get<double>() * 1e3, 0.05);
   }
 
+  // Each onset voltage carries its uncertainty: the method's own, both clocks' and the delay's.
+  const json with_sigma = run_json(dir.path(), "onset --db " + db + " s --transport-delay-s 30 --transport-delay-sigma-s 5");
+  for (const auto& g : with_sigma["gases"]) {
+    const auto& u = g["onset_uncertainty"];
+    EXPECT_GT(u["method_s"].get<double>(), 0) << u.dump();
+    EXPECT_DOUBLE_EQ(u["transport_delay_s"].get<double>(), 5.0);
+    const double total = std::sqrt(std::pow(u["method_s"].get<double>(), 2) + std::pow(u["ms_clock_s"].get<double>(), 2) +
+                                   std::pow(u["cycler_clock_s"].get<double>(), 2) + 25.0);
+    EXPECT_NEAR(u["total_s"].get<double>(), total, 1e-9);
+    EXPECT_NEAR(g["onset_voltage_sigma_v"].get<double>(), std::abs(u["dv_dt_v_per_s"].get<double>()) * total, 1e-12);
+    EXPECT_GT(u["dv_dt_v_per_s"].get<double>(), 0);  // charging: the voltage rises
+    EXPECT_GT(g["baseline"]["slope_sigma_a_per_s"].get<double>(), 0);
+  }
+
   const json align = run_json(dir.path(), "align --db " + db + " s --transport-delay-s 30");
   EXPECT_NEAR(align["strain_turnover_voltage_v"].get<double>(), truth["strain_turnover"]["voltage_v"].get<double>(), 15e-3);
   EXPECT_GT(align["strain_turnover_uncertainty_v"].get<double>(), 0);
