@@ -114,4 +114,19 @@ struct ImportRecord {
   int64_t imported_ns = 0;
 };
 
+// A mass spectrometer's sensitivity for one m/z, and how it was obtained (opsync calibrate):
+// ion current per molar flow of the gas, A per (mol/s), with its standard uncertainty. Analyses use
+// the latest of a source's calibrations for a mass.
+struct GasCalibration {
+  SourceId source_id = 0;
+  int mass = 0;
+  std::string gas;                       // "O2", "CO2", ...
+  double sensitivity_a_per_mol_s = 0;
+  double sigma_a_per_mol_s = 0;
+  std::string method;                    // "calibration gas" | "faraday"
+  int64_t from_ns = 0, to_ns = 0;        // the interval it was measured over (reference clock)
+  std::string detail;                    // the inputs (flow, electrons per molecule, delay, tail...)
+  int64_t created_ns = 0;
+};
+
 }  // namespace opsync::records

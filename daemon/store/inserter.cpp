@@ -27,7 +27,10 @@ Inserter::Inserter(Db& db)
       capture_insert_(db, "INSERT INTO captures (source_id, t_ns, direction, bytes) VALUES (?, ?, ?, ?)"),
       import_insert_(db,
                      "INSERT INTO imports (source_id, path, format, rows, assumptions, imported_ns) "
-                     "VALUES (?, ?, ?, ?, ?, ?)") {}
+                     "VALUES (?, ?, ?, ?, ?, ?)"),
+      calibration_insert_(db,
+                          "INSERT INTO gas_calibrations (source_id, mass, gas, sensitivity_a_per_mol_s, "
+                          "sigma_a_per_mol_s, method, from_ns, to_ns, detail, created_ns) VALUES (?,?,?,?,?,?,?,?,?,?)") {}
 
 records::SessionId Inserter::open_session(const records::Session& s) {
   session_find_.bind(1, s.name);
@@ -163,6 +166,20 @@ void Inserter::add_import(const records::ImportRecord& r) {
       .bind(4, r.rows)
       .bind(5, r.assumptions)
       .bind(6, r.imported_ns)
+      .run();
+}
+
+void Inserter::add_gas_calibration(const records::GasCalibration& c) {
+  calibration_insert_.bind(1, c.source_id)
+      .bind(2, static_cast<int64_t>(c.mass))
+      .bind(3, c.gas)
+      .bind(4, c.sensitivity_a_per_mol_s)
+      .bind(5, c.sigma_a_per_mol_s)
+      .bind(6, c.method)
+      .bind(7, c.from_ns)
+      .bind(8, c.to_ns)
+      .bind(9, c.detail)
+      .bind(10, c.created_ns)
       .run();
 }
 

@@ -35,6 +35,7 @@ class Inserter {
   int64_t add_scan(const records::Scan& s);
   void add_capture(const records::Capture& c);
   void add_import(const records::ImportRecord& r);
+  void add_gas_calibration(const records::GasCalibration& c);
   // After a rollback: the next sample of each channel asks the file for its sequence number.
   void forget_sequence_numbers() { next_seq_.clear(); }
 
@@ -45,7 +46,7 @@ class Inserter {
   Stmt session_find_, session_insert_, session_end_, session_extend_;
   Stmt source_insert_, channel_insert_, clock_insert_, source_find_, channel_find_;
   Stmt sample_insert_, seq_query_;
-  Stmt event_insert_, scan_insert_, scan_value_insert_, capture_insert_, import_insert_;
+  Stmt event_insert_, scan_insert_, scan_value_insert_, capture_insert_, import_insert_, calibration_insert_;
   std::unordered_map<records::ChannelId, int64_t> next_seq_;  // per channel arrival counter
 };
 

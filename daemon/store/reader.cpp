@@ -239,6 +239,20 @@ std::vector<records::ImportRecord> StoreReader::imports(records::SourceId source
   return out;
 }
 
+std::vector<records::GasCalibration> StoreReader::gas_calibrations(records::SourceId source) {
+  std::vector<records::GasCalibration> out;
+  Stmt st(*db_,
+          "SELECT source_id, mass, gas, sensitivity_a_per_mol_s, sigma_a_per_mol_s, method, from_ns, to_ns, detail, "
+          "created_ns FROM gas_calibrations WHERE source_id = ? ORDER BY id");
+  st.bind(1, source);
+  while (st.step()) {
+    out.push_back(records::GasCalibration{st.col_int(0), static_cast<int>(st.col_int(1)), st.col_text(2),
+                                          st.col_double(3), st.col_double(4), st.col_text(5), st.col_int(6),
+                                          st.col_int(7), st.col_text(8), st.col_int(9)});
+  }
+  return out;
+}
+
 uint64_t StoreReader::count_events(records::SessionId session) {
   Stmt st(*db_, "SELECT COUNT(*) FROM events WHERE session_id = ?");
   st.bind(1, session);

@@ -72,6 +72,8 @@ class StoreReader {
   std::vector<records::Event> events(records::SessionId session, TimeRange range = {});
   std::vector<records::Scan> scans(records::SessionId session, TimeRange range = {});
   std::vector<records::ImportRecord> imports(records::SourceId source);
+  // A source's gas calibrations, oldest first (the last one of a mass is the one in force).
+  std::vector<records::GasCalibration> gas_calibrations(records::SourceId source);
   uint64_t count_events(records::SessionId session);
   uint64_t count_scans(records::SessionId session);
 

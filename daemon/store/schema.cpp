@@ -139,7 +139,26 @@ UPDATE sources
  WHERE note LIKE 'transport_delay_s=%';
 )sql";
 
-constexpr std::string_view kMigrations[] = {kV1, kV2, kV3, kV4, kV5};
+// Version 6: mass-spectrometer calibrations (opsync calibrate): a sensitivity per m/z with how it
+// was obtained, so that onsets and reports give mol/s, moles and electrons per molecule.
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE gas_calibrations (
+  id                      INTEGER PRIMARY KEY,
+  source_id               INTEGER NOT NULL REFERENCES sources(id),
+  mass                    INTEGER NOT NULL,
+  gas                     TEXT NOT NULL DEFAULT '',
+  sensitivity_a_per_mol_s REAL NOT NULL,
+  sigma_a_per_mol_s       REAL NOT NULL DEFAULT 0,
+  method                  TEXT NOT NULL,
+  from_ns                 INTEGER NOT NULL,
+  to_ns                   INTEGER NOT NULL,
+  detail                  TEXT NOT NULL DEFAULT '',
+  created_ns              INTEGER NOT NULL
+);
+CREATE INDEX gas_calibrations_by_source ON gas_calibrations (source_id, mass);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kV1, kV2, kV3, kV4, kV5, kV6};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

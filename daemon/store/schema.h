@@ -10,7 +10,7 @@
 
 namespace opsync::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Connection settings every opsync connection uses (WAL, foreign keys, page size for new files).
 void configure_connection(Db& db, bool writer);

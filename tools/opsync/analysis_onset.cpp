@@ -8,6 +8,7 @@
 
 #include "correlate/dqdv.h"
 #include "correlate/errors.h"
+#include "correlate/gas_quant.h"
 #include "correlate/onset.h"
 #include "opsync/analyses.h"
 #include "opsync/analysis_common.h"
@@ -126,6 +127,47 @@ void add_onset_uncertainty(const SessionData& d, const MsChannel& ch, const Cycl
   g["onset_uncertainty"] = u;
 }
 
+// With a sensitivity: the baseline and noise in mol/s, the peak rate, and (with the cycler) the moles
+// per half-cycle and per cycle and the electrons per molecule over the release window.
+void add_gas_amounts(const correlate::Sensitivity& s, const MsChannel& ch, const CyclerData* cycler,
+                     const correlate::OnsetResult& r, double delay_s, int64_t t0, nlohmann::json& g) {
+  g["calibration_a_per_mol_s"] = s.a_per_mol_s;
+  g["baseline"]["median_mol_s"] = r.baseline.median / s.a_per_mol_s;
+  g["sigma_mol_s"] = r.baseline.sigma / s.a_per_mol_s;
+  const std::vector<double> rate = correlate::molar_rate_mol_s(ch.value_a, ch.t_ns, r.baseline, s.a_per_mol_s);
+  std::size_t peak = 0;
+  for (std::size_t i = 1; i < rate.size(); ++i) {
+    if (rate[i] > rate[peak]) peak = i;
+  }
+  g["peak_rate_mol_s"] = rate[peak];
+  g["peak_rate_t_s"] = seconds_after(t0, ch.t_ns[peak]) - delay_s;
+  if (!cycler) return;
+  const correlate::GasAmounts am = correlate::gas_amounts(ch.t_ns, ch.value_a, r.baseline, s, delay_s, cycler->record,
+                                                          r.extrapolated_onset_t_ns);
+  nlohmann::json halves = nlohmann::json::array(), cycles = nlohmann::json::array();
+  std::optional<correlate::Direction> first;
+  for (const auto& h : am.half_cycles) {
+    halves.push_back({{"half_cycle", h.half_cycle},
+                      {"direction", std::string(correlate::to_string(h.direction))},
+                      {"from_s", seconds_after(t0, h.begin_ns)},
+                      {"to_s", seconds_after(t0, h.end_ns)},
+                      {"charge_mah", h.charge_c / correlate::kCoulombPerMah},
+                      {"amount_mol", h.amount_mol},
+                      {"amount_sigma_mol", h.amount_sigma_mol}});
+    // Cycles as `opsync fade` counts them: a new one at each half-cycle of the first direction.
+    if (!first) first = h.direction;
+    if (h.direction == *first || cycles.empty()) cycles.push_back({{"cycle", cycles.size()}, {"amount_mol", 0.0}});
+    cycles.back()["amount_mol"] = cycles.back()["amount_mol"].get<double>() + h.amount_mol;
+  }
+  g["amounts"] = {{"half_cycles", halves}, {"cycles", cycles}};
+  if (am.electrons_per_molecule) {
+    g["release"] = {{"charge_mah", *am.release_charge_c / correlate::kCoulombPerMah},
+                    {"amount_mol", *am.release_amount_mol},
+                    {"electrons_per_molecule", *am.electrons_per_molecule},
+                    {"window", "from the onset to the end of its half-cycle"}};
+  }
+}
+
 }  // namespace
 
 nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
@@ -241,11 +283,23 @@ nlohmann::json run_onset(const SessionData& d, const OnsetArgs& a) {
     if (r.extrapolated_onset_t_ns) add_onset_uncertainty(d, ch, cycler, *r.extrapolated_onset_t_ns, r, a, g);
     place(r.threshold_onset_t_ns, "threshold_onset_voltage_v", nullptr);
     place(r.cusum_onset_t_ns, "cusum_onset_voltage_v", nullptr);
+    // A sensitivity: --calibration first, else the one stored with the session (opsync calibrate).
+    std::optional<correlate::Sensitivity> sens;
     if (auto c = cal.find(mass); c != cal.end()) {
-      g["calibration_a_per_mol_s"] = c->second;
-      g["baseline"]["median_mol_s"] = r.baseline.median / c->second;
-      g["sigma_mol_s"] = r.baseline.sigma / c->second;
+      sens = correlate::Sensitivity{c->second, 0, "--calibration", 0, 0};
+      g["calibration"] = {{"a_per_mol_s", c->second}, {"source", "--calibration"}};
+    } else if (ch.calibration) {
+      const records::GasCalibration& sc = *ch.calibration;
+      sens = correlate::Sensitivity{sc.sensitivity_a_per_mol_s, sc.sigma_a_per_mol_s, sc.method, 0, 0};
+      g["calibration"] = {{"a_per_mol_s", sc.sensitivity_a_per_mol_s},
+                          {"sigma_a_per_mol_s", sc.sigma_a_per_mol_s},
+                          {"method", sc.method},
+                          {"from_s", seconds_after(t0, sc.from_ns)},
+                          {"to_s", seconds_after(t0, sc.to_ns)},
+                          {"detail", nlohmann::json::parse(sc.detail, nullptr, false)},
+                          {"source", "stored (opsync calibrate)"}};
     }
+    if (sens) add_gas_amounts(*sens, ch, cycler, r, opt.transport_delay_s, t0, g);
     gases.push_back(std::move(g));
   }
   if (gases.empty()) {
@@ -280,6 +334,28 @@ void print_onset(const nlohmann::json& j) {
                g["sigma"].get<double>(), g["parameters"]["transport_delay_s"].get<double>(),
                g["parameters"]["transport_delay_source"].get<std::string>());
     if (g.contains("note")) fmt::print("      note: {}\n", g["note"].get<std::string>());
+    if (g.contains("calibration_a_per_mol_s")) {
+      const auto& c = g["calibration"];
+      fmt::print("      {:.5g} A per mol/s ({}{}): baseline {:.3e} mol/s, noise {:.2e} mol/s, peak {:.3e} mol/s at {:.0f} s\n",
+                 g["calibration_a_per_mol_s"].get<double>(), c.value("method", c["source"].get<std::string>()),
+                 c.contains("sigma_a_per_mol_s") ? fmt::format(", ± {:.2g}", c["sigma_a_per_mol_s"].get<double>()) : "",
+                 g["baseline"]["median_mol_s"].get<double>(), g["sigma_mol_s"].get<double>(),
+                 g["peak_rate_mol_s"].get<double>(), g["peak_rate_t_s"].get<double>());
+    }
+    if (g.contains("amounts")) {
+      std::string halves;
+      for (const auto& h : g["amounts"]["half_cycles"]) {
+        halves += fmt::format("  {} {}: {:.4g} mol", h["direction"].get<std::string>(), h["half_cycle"].get<std::size_t>(),
+                              h["amount_mol"].get<double>());
+      }
+      fmt::print("      released per half-cycle:{}\n", halves);
+    }
+    if (g.contains("release")) {
+      fmt::print("      from the onset to the end of its half-cycle: {:.4g} mol for {:.4g} mAh, {:.3f} electrons per "
+                 "molecule\n",
+                 g["release"]["amount_mol"].get<double>(), g["release"]["charge_mah"].get<double>(),
+                 g["release"]["electrons_per_molecule"].get<double>());
+    }
   }
   fmt::print("onset = extrapolated onset (headline) ± one standard uncertainty (method, both clocks, transport "
              "delay); threshold and CUSUM beside it; all corrected for the MS lag\n");

@@ -19,6 +19,7 @@ void add_export_command(CLI::App& app);
 void add_mark_command(CLI::App& app);
 void add_analysis_commands(CLI::App& app);  // dqdv, gitt, onset, align
 void add_report_command(CLI::App& app);
+void add_calibrate_command(CLI::App& app);  // MS sensitivity per m/z, stored with the session
 void add_replay_command(CLI::App& app);  // re-drive, compare, golden files, --serve
 
 }  // namespace opsync::cli

@@ -140,6 +140,24 @@ std::vector<ExportedFile> export_session_csv(store::StoreReader& reader, const r
     files.push_back(ExportedFile{path, scans.size()});
   }
   {
+    // MS calibrations (opsync calibrate), when the session has any.
+    std::vector<std::pair<std::string, records::GasCalibration>> cals;
+    for (const records::Source& src : reader.sources(session.id)) {
+      for (const auto& c : reader.gas_calibrations(src.id)) cals.emplace_back(src.name, c);
+    }
+    if (!cals.empty()) {
+      const auto path = out_dir / "calibrations.csv";
+      auto out = fmt::output_file(path.string());
+      out.print("source,mass,gas,sensitivity_a_per_mol_s,sigma_a_per_mol_s,method,from_ns,to_ns,created_ns,detail\n");
+      for (const auto& [name, c] : cals) {
+        out.print("{},{},{},{},{},{},{},{},{},{}\n", csv_field(name), c.mass, csv_field(c.gas),
+                  number(c.sensitivity_a_per_mol_s), number(c.sigma_a_per_mol_s), csv_field(c.method), c.from_ns,
+                  c.to_ns, c.created_ns, csv_field(c.detail));
+      }
+      files.push_back(ExportedFile{path, cals.size()});
+    }
+  }
+  {
     const auto path = out_dir / "session.json";
     std::string json;
     google::protobuf::util::JsonPrintOptions opt;

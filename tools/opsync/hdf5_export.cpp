@@ -284,6 +284,37 @@ void write_imports(hid_t source_group, const std::string& where, const std::vect
   time_attrs(t.get(), child(path, "imported_ns"));
 }
 
+// The MS calibrations of a source (opsync calibrate); only written when it has any.
+void write_gas_calibrations(hid_t source_group, const std::string& where,
+                            const std::vector<records::GasCalibration>& cals, const Hdf5ExportOptions& opt) {
+  if (cals.empty()) return;
+  h5::Group g = make_group(source_group, where, "gas_calibrations", "NXcollection");
+  const std::string path = child(where, "gas_calibrations");
+  std::vector<std::string> gas, method, detail;
+  std::vector<int64_t> mass, from_ns, to_ns, created_ns;
+  std::vector<double> sens, sigma;
+  for (const auto& c : cals) {
+    gas.push_back(c.gas);
+    method.push_back(c.method);
+    detail.push_back(c.detail);
+    mass.push_back(c.mass);
+    from_ns.push_back(c.from_ns);
+    to_ns.push_back(c.to_ns);
+    created_ns.push_back(c.created_ns);
+    sens.push_back(c.sensitivity_a_per_mol_s);
+    sigma.push_back(c.sigma_a_per_mol_s);
+  }
+  int64_column(g.get(), path, "mass", mass, opt);
+  string_column(g.get(), path, "gas", gas, opt);
+  double_column(g.get(), path, "sensitivity_a_per_mol_s", sens, opt);
+  double_column(g.get(), path, "sigma_a_per_mol_s", sigma, opt);
+  string_column(g.get(), path, "method", method, opt);
+  time_attrs(int64_column(g.get(), path, "from_ns", from_ns, opt).get(), child(path, "from_ns"));
+  time_attrs(int64_column(g.get(), path, "to_ns", to_ns, opt).get(), child(path, "to_ns"));
+  time_attrs(int64_column(g.get(), path, "created_ns", created_ns, opt).get(), child(path, "created_ns"));
+  string_column(g.get(), path, "detail", detail, opt);
+}
+
 void write_events(hid_t entry, const std::string& where, const std::vector<records::Event>& events,
                   const std::unordered_map<records::SourceId, std::string>& source_names, const Hdf5ExportOptions& opt) {
   h5::Group g = make_group(entry, where, "events", "NXcollection");
@@ -420,6 +451,7 @@ void write_session(store::StoreReader& reader, const records::Session& session, 
       if (default_channel.empty()) default_channel = ch_link;
     }
     write_imports(g.get(), src_path, reader.imports(src.id), opt);
+    write_gas_calibrations(g.get(), src_path, reader.gas_calibrations(src.id), opt);
     if (!default_channel.empty()) {
       attr_string(g.get(), src_path, "default", default_channel);
       if (default_source.empty()) default_source = link;

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   opsync::cli::add_mark_command(app);
   opsync::cli::add_analysis_commands(app);
   opsync::cli::add_report_command(app);
+  opsync::cli::add_calibrate_command(app);
   opsync::cli::add_replay_command(app);
   opsync::sim::add_sim_command(app);
   try {

@@ -106,8 +106,13 @@ SessionData load_session_data(const std::string& db, const std::string& session,
       if (mass == 0) continue;
       Series ms = read_series(reader, ch.id);
       if (ms.t_ns.empty()) continue;
+      std::optional<records::GasCalibration> cal;
+      for (const records::GasCalibration& c : reader.gas_calibrations(src.id)) {
+        if (c.mass == mass) cal = c;  // oldest first: the last one is in force
+      }
       out.ms.push_back(MsChannel{src.name, ch.name, mass, std::move(ms.t_ns), std::move(ms.v),
-                                 src.transport_delay_s > 0 ? std::optional<double>(src.transport_delay_s) : std::nullopt});
+                                 src.transport_delay_s > 0 ? std::optional<double>(src.transport_delay_s) : std::nullopt,
+                                 std::move(cal)});
     }
   }
   if (!cycler_named_found) {

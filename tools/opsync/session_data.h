@@ -30,6 +30,7 @@ struct MsChannel {
   std::vector<int64_t> t_ns;
   std::vector<double> value_a;
   std::optional<double> transport_delay_s;  // the source's (station.toml transport_delay_s), if set
+  std::optional<records::GasCalibration> calibration;  // the latest stored for this source and mass
 };
 
 struct SourceClock {

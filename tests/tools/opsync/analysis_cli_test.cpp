@@ -4,6 +4,8 @@
 // --clock-offset-s. What the commands recover is checked against the scenario's truth; missing
 // inputs must give a clear message and exit status 1.
 #include <cmath>
+#include <cstdio>
+#include <random>
 #include <fstream>
 #include <string>
 
@@ -269,6 +271,85 @@ TEST(AnalysisCli, FadeOverCyclesWithFiguresAndInTheReport) {
   const json rep = json::parse(slurp(dir.path() / "rep" / "report.json"));
   EXPECT_FALSE(rep["fade"].is_null()) << rep["skipped"].dump();
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "rep" / "fade_dqdv.png"));
+}
+
+TEST(AnalysisCli, CalibrateThenOnsetGivesMolesAndElectronsPerMolecule) {
+  // A 10 h charge at 1 mA whose last 5 h release O2 at 4 electrons per molecule, seen at m/z 32
+  // through a 30 s capillary and a 60 s mixing volume; then a calibration gas (1e-9 mol/s) and a
+  // Faraday reference (0.5 mA making O2 at 4 e-). Truth: 0.1 A per mol/s.
+  opsync::test::TempDir dir;
+  constexpr double kSens = 0.1, kF = 96485.33212;
+  auto current = [](double t) { return t >= 3600 && t < 39600 ? 1e-3 : t >= 46800 && t < 48600 ? 5e-4 : 0.0; };
+  auto made = [&](double t) {
+    if (t >= 21600 && t < 39600) return 1e-3 / (4 * kF);
+    if (t >= 46800 && t < 48600) return 5e-4 / (4 * kF);
+    return t >= 43200 && t < 45000 ? 1e-9 : 0.0;
+  };
+  {
+    std::ofstream cyc(dir.path() / "cycler.csv"), ms(dir.path() / "ms.csv");
+    cyc << "time/s,Voltage/V,Current/A\n";
+    ms << "time/s,m32/A\n";
+    std::mt19937 rng(11);
+    std::normal_distribution<double> noise(0, 2e-13);
+    double y = 0;
+    for (int t = 0; t <= 54000; t += 2) {
+      if (t % 10 == 0) cyc << fmt::format("{},{:.6f},{:.6g}\n", t, 3.7 + 1e-5 * std::min(t, 39600), current(t));
+      ms << fmt::format("{},{:.6e}\n", t, 2e-11 + kSens * y + noise(rng));
+      const double x = made(t - 30 + 1);
+      y = x + (y - x) * std::exp(-2.0 / 60);
+    }
+  }
+  const std::string db = (dir.path() / "st.db").string();
+  for (const char* kind : {"cycler", "ms"}) {
+    const CliRun r = run_cli(dir.path(), fmt::format("import {} {} --db {} --session s --start 2026-01-01T00:00:00Z", kind,
+                                                     (dir.path() / (std::string(kind) + ".csv")).string(), db));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // Both ways; the later one is in force.
+  CliRun r = run_cli(dir.path(), "calibrate --db " + db +
+                                     " s --mass 32 --gas O2 --flow-mol-s 1e-9 --from-s 43530 --to-s 45000 "
+                                     "--quiet-from-s 0 --quiet-to-s 3000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("A per mol/s by calibration gas"), std::string::npos) << r.out;
+  r = run_cli(dir.path(), "calibrate --db " + db +
+                              " s --mass 32 --gas O2 --electrons 4 --from-s 46800 --to-s 48600 --transport-delay-s 30 "
+                              "--quiet-from-s 0 --quiet-to-s 3000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = run_json(dir.path(), "onset --db " + db + " s --gas 32=O2 --quiet-from-s 0 --quiet-to-s 3000 --transport-delay-s 30");
+  const auto& g = j["gases"][0];
+  ASSERT_TRUE(g.contains("calibration")) << g.dump();
+  EXPECT_EQ(g["calibration"]["method"], "faraday");
+  EXPECT_NEAR(g["calibration_a_per_mol_s"].get<double>() / kSens, 1.0, 0.02);
+  EXPECT_NEAR(g["peak_rate_mol_s"].get<double>() / (1e-3 / (4 * kF)), 1.0, 0.05);
+  ASSERT_TRUE(g.contains("release")) << g.dump();
+  EXPECT_NEAR(g["release"]["electrons_per_molecule"].get<double>(), 4.0, 0.15);
+  // The main charge released 18000 s x 1 mA / 4F.
+  const auto& halves = g["amounts"]["half_cycles"];
+  ASSERT_GE(halves.size(), 1u);
+  std::printf("stored Faraday sensitivity %.5f A per mol/s (truth 0.1), O2 of the charge %.4e mol (truth %.4e), "
+              "%.3f electrons per O2 (truth 4)\n",
+              g["calibration_a_per_mol_s"].get<double>(), halves[0]["amount_mol"].get<double>(), 18.0 / (4 * kF),
+              g["release"]["electrons_per_molecule"].get<double>());
+  EXPECT_NEAR(halves[0]["amount_mol"].get<double>() / (18.0 / (4 * kF)), 1.0, 0.03);
+  // Export carries the calibrations (CSV; the HDF5 export writes them per source too).
+  r = run_cli(dir.path(), "export --db " + db + " s --out " + (dir.path() / "csv").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cals = slurp(dir.path() / "csv" / "calibrations.csv");
+  EXPECT_NE(cals.find("calibration gas"), std::string::npos) << cals;
+  EXPECT_NE(cals.find("faraday"), std::string::npos) << cals;
+  // --calibration overrides what is stored.
+  const json k = run_json(dir.path(), "onset --db " + db + " s --gas 32=O2 --quiet-from-s 0 --quiet-to-s 3000 --calibration 32=0.2");
+  EXPECT_EQ(k["gases"][0]["calibration"]["source"], "--calibration");
+  // Wrong input says what to do.
+  r = run_cli(dir.path(), "calibrate --db " + db + " s --mass 32 --flow-mol-s 1e-9 --electrons 4 --from-s 1 --to-s 2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("give one way"), std::string::npos) << r.err;
+  r = run_cli(dir.path(), "calibrate --db " + db + " s --mass 32 --flow-mol-s 1e-9 --between-marks a b");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no mark starting with 'a'"), std::string::npos) << r.err;
+  r = run_cli(dir.path(), "calibrate --db " + db + " s --mass 44 --flow-mol-s 1e-9 --from-s 1 --to-s 2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no ion current for m/z 44"), std::string::npos) << r.err;
 }
 
 TEST(AnalysisCli, GittDfitOnTheSimulatedCell) {
