@@ -141,6 +141,22 @@ void add_gas_amounts(const correlate::Sensitivity& s, const MsChannel& ch, const
   }
   g["peak_rate_mol_s"] = rate[peak];
   g["peak_rate_t_s"] = seconds_after(t0, ch.t_ns[peak]) - delay_s;
+  // The rate on the cell's clock, as means over at most 2000 equal bins (a plot's worth; the
+  // full-rate series is ion current / S, from the exported channel and the calibration).
+  const std::size_t bins = std::min<std::size_t>(2000, rate.size());
+  nlohmann::json rt = nlohmann::json::array(), rv = nlohmann::json::array();
+  for (std::size_t b = 0; b < bins; ++b) {
+    const std::size_t lo = b * rate.size() / bins, hi = (b + 1) * rate.size() / bins;
+    double sum_t = 0, sum_v = 0;
+    for (std::size_t i = lo; i < hi; ++i) {
+      sum_t += seconds_after(t0, ch.t_ns[i]);
+      sum_v += rate[i];
+    }
+    const auto n = static_cast<double>(hi - lo);
+    rt.push_back(sum_t / n - delay_s);
+    rv.push_back(sum_v / n);
+  }
+  g["rate"] = {{"t_s", rt}, {"mol_s", rv}, {"note", "bin means, cell clock (transport delay removed)"}};
   if (!cycler) return;
   const correlate::GasAmounts am = correlate::gas_amounts(ch.t_ns, ch.value_a, r.baseline, s, delay_s, cycler->record,
                                                           r.extrapolated_onset_t_ns);

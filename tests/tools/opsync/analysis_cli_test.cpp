@@ -321,6 +321,14 @@ TEST(AnalysisCli, CalibrateThenOnsetGivesMolesAndElectronsPerMolecule) {
   EXPECT_EQ(g["calibration"]["method"], "faraday");
   EXPECT_NEAR(g["calibration_a_per_mol_s"].get<double>() / kSens, 1.0, 0.02);
   EXPECT_NEAR(g["peak_rate_mol_s"].get<double>() / (1e-3 / (4 * kF)), 1.0, 0.05);
+  // The rate series: during the release (cell time 30000 s) it is 1 mA / 4F.
+  const auto& rt = g["rate"]["t_s"];
+  ASSERT_EQ(rt.size(), 2000u);
+  for (std::size_t i = 0; i < rt.size(); ++i) {
+    if (std::abs(rt[i].get<double>() - 30000) < 30) {
+      EXPECT_NEAR(g["rate"]["mol_s"][i].get<double>() / (1e-3 / (4 * kF)), 1.0, 0.05);
+    }
+  }
   ASSERT_TRUE(g.contains("release")) << g.dump();
   EXPECT_NEAR(g["release"]["electrons_per_molecule"].get<double>(), 4.0, 0.15);
   // The main charge released 18000 s x 1 mA / 4F.
