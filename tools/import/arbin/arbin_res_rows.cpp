@@ -203,6 +203,27 @@ using DamageRows = std::vector<std::pair<size_t, size_t>>;  // (damage entry, ro
 
 // Rows of a test Global_Table does not list are left out, one damage entry per such Test_ID:
 // their Test_ID is damaged (a test's rows are written after its Global_Table row).
+// A Test_Time beyond 30 years either way is no time a test ran, and placing it (start + Test_Time,
+// int64 ns) would overflow past the year 2262: the fuzzer's mutated Test_Time of 253 years did.
+// Starts are dates before 2200, so within this bound every placed time fits.
+constexpr int64_t kMaxTestTimeNs = int64_t{30} * 365 * 86400 * kNsPerS;
+
+void drop_absurd_test_times(std::vector<ArbinRow>& rows, std::vector<Damage>& damage) {
+  size_t dropped = 0;
+  int64_t example = 0;
+  std::erase_if(rows, [&](const ArbinRow& r) {
+    const bool absurd = r.test_time_ns > kMaxTestTimeNs || r.test_time_ns < -kMaxTestTimeNs;
+    if (absurd && dropped++ == 0) example = r.test_time_ns;
+    return absurd;
+  });
+  if (dropped > 0) {
+    damage.push_back(Damage{"table 'Channel_Normal_Table'",
+                            fmt::format("{} row(s) have a Test_Time beyond 30 years (e.g. {}), which no test runs",
+                                        dropped, seconds_text(example)),
+                            dropped, std::nullopt});
+  }
+}
+
 void drop_unlisted_tests(std::vector<ArbinRow>& rows, const std::vector<ArbinTest>& listed,
                          std::vector<Damage>& damage, const std::string& path) {
   if (listed.empty()) return;
@@ -489,6 +510,11 @@ ImportResult arbin_tables_to_result(ArbinTables tables, const std::string& path,
                       "Channel_Normal_Table has no rows: the test logged no data points; nothing to import");
   }
   std::vector<Damage> damage = std::move(tables.damage);
+  drop_absurd_test_times(rows, damage);
+  if (rows.empty()) {
+    throw ImportError(path, 0, "Test_Time", "no row of Channel_Normal_Table has a plausible Test_Time; the file is "
+                                            "damaged, nothing imported");
+  }
   drop_unlisted_tests(rows, tables.tests, damage, path);
   const size_t out_of_order = sort_rows(rows);
   DamageRows damage_row = check_data_points(rows, damage);

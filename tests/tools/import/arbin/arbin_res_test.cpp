@@ -787,5 +787,33 @@ TEST(ArbinResRows, RowsOfAnUnlistedTestAreDamage) {
   }
 }
 
+TEST(ArbinResRows, ATestTimeOfCenturiesIsDamageNotAnOverflow) {
+  // The fuzzer's find: a mutated Test_Time of 253 years made start + Test_Time overflow int64 ns
+  // (UBSan: signed integer overflow in the placement). Such a row is damage: refused strictly,
+  // dropped and counted with --salvage; the placed times of the others are untouched.
+  const double s = ole(2024, 3, 1, 12, 0, 0);
+  std::vector<ArbinRow> rows;
+  for (int k = 1; k <= 20; ++k) rows.push_back(row(1, k, 10.0 * k, plus(s, 10.0 * k), 0.1));
+  rows[9].test_time_ns = 7'995'317'487'856'900'000;
+  try {
+    (void)convert(synthetic({ArbinTest{1, "a", 5, s, ""}}, rows));
+    ADD_FAILURE() << "a Test_Time of 253 years accepted";
+  } catch (const ImportError& e) {
+    EXPECT_NE(std::string(e.what()).find("1 row(s) have a Test_Time beyond 30 years"), std::string::npos) << e.what();
+  }
+  ImportOptions salvage;
+  salvage.salvage = true;
+  const ImportResult r = convert(synthetic({ArbinTest{1, "a", 5, s, ""}}, rows), salvage);
+  const ChannelData* i = find_channel(r, "current");
+  ASSERT_TRUE(i);
+  EXPECT_EQ(i->t_ns.size(), 19u);
+  EXPECT_EQ(i->t_ns.back() - i->t_ns.front(), 190 * int64_t{1'000'000'000});
+  // The Test_Time entry, and the hole it leaves in the Data_Points (9 to 11) said as such.
+  ASSERT_EQ(r.damage.size(), 2u);
+  EXPECT_NE(r.damage[0].what.find("beyond 30 years"), std::string::npos) << r.damage[0].what;
+  EXPECT_EQ(r.damage[0].rows, 1u);
+  EXPECT_NE(r.damage[1].what.find("Data_Point jumps from 9 to 11"), std::string::npos) << r.damage[1].what;
+}
+
 }  // namespace
 }  // namespace opsync::import
