@@ -16,21 +16,19 @@ HalfCycleSummary summarise(const CyclerRecord& rec, const HalfCycle& hc) {
   s.half_cycle = hc.index;
   const std::vector<double> q_c = charge_passed_c(rec, hc.begin, hc.end);
   s.capacity_mah = q_c.back() / kCoulombPerMah;
-  double e_j = 0;
+  // Energy from V |I| dt; with a capacity column too, so the mean voltage divides it by the charge
+  // from the same I dt.
+  double e_j = 0, q_idt_c = 0;
   s.v_min = s.v_max = rec.voltage_v[hc.begin];
   for (std::size_t i = hc.begin + 1; i < hc.end; ++i) {
     // Differences of int64 ns first, then to double: absolute epoch times never pass through doubles.
     const double dt_s = static_cast<double>(rec.t_ns[i] - rec.t_ns[i - 1]) * kSecondsPerNs;
-    e_j += 0.5 * (rec.voltage_v[i] * std::abs(rec.current_a[i]) + rec.voltage_v[i - 1] * std::abs(rec.current_a[i - 1])) *
-           dt_s;
+    const double i0 = std::abs(rec.current_a[i - 1]), i1 = std::abs(rec.current_a[i]);
+    e_j += 0.5 * (rec.voltage_v[i] * i1 + rec.voltage_v[i - 1] * i0) * dt_s;
+    q_idt_c += 0.5 * (i0 + i1) * dt_s;
     s.v_min = std::min(s.v_min, rec.voltage_v[i]);
     s.v_max = std::max(s.v_max, rec.voltage_v[i]);
   }
-  // With a capacity column the energy still comes from I dt; the mean voltage uses the same charge.
-  const double q_idt_c = [&] {
-    CyclerRecord plain{rec.t_ns, rec.voltage_v, rec.current_a, {}};
-    return charge_passed_c(plain, hc.begin, hc.end).back();
-  }();
   s.energy_mwh = e_j / 3.6;  // J -> mWh
   s.mean_voltage_v = q_idt_c > 0 ? e_j / q_idt_c : std::numeric_limits<double>::quiet_NaN();
   return s;
