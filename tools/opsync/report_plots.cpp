@@ -325,8 +325,8 @@ std::vector<std::string> plot_operando(const SessionData& d, const nlohmann::jso
         }
         if (std::isfinite(v)) {
           legend_line(pls, static_cast<int>(gases.size() + i), col,
-                      std::isfinite(sigma_v) ? fmt::format("{} onset {:.3f} ± {:.3f} V (dashed, bar: 1 sigma)",
-                                                      g["name"].get<std::string>(), v, sigma_v)
+                      std::isfinite(sigma_v) ? fmt::format("{} onset {:.3f} V ± {:.2g} mV (dashed; bar: 1 sigma)",
+                                                      g["name"].get<std::string>(), v, sigma_v * 1e3)
                                         : fmt::format("{} onset {:.3f} V (dashed)", g["name"].get<std::string>(), v));
         }
         ++i;
