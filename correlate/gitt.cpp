@@ -145,8 +145,8 @@ std::vector<FitStep> fit_history(const Rows& rows, const std::vector<GittPulse>&
 }
 
 // D_fit over the pulse, the rest after it and the tail of the rest before it.
-void fit_pulse(const Rows& rows, const GittOptions& opt, const GittMethod& m, const std::vector<GittPulse>& earlier, std::size_t before_first,
-               GittPulse& p) {
+void fit_pulse(const Rows& rows, const GittOptions& opt, const GittMethod& m, const std::vector<GittPulse>& earlier,
+               std::size_t before_first, GittPulse& p) {
   SphereFitInput in;
   in.tau_s = p.tau_s;
   in.quadratic_ocv = opt.fit_ocv_curvature;
