@@ -50,17 +50,6 @@ std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Directi
   return out;
 }
 
-std::vector<double> integrate_charge_c(std::span<const int64_t> t_ns, std::span<const double> current_a) {
-  if (t_ns.size() != current_a.size()) throw InputError("integrate_charge_c: time and current differ in length");
-  std::vector<double> q(t_ns.size(), 0.0);
-  for (std::size_t i = 1; i < q.size(); ++i) {
-    // Differences of int64 ns first, then to double: absolute epoch times never pass through doubles.
-    const double dt_s = static_cast<double>(t_ns[i] - t_ns[i - 1]) * kSecondsPerNs;
-    q[i] = q[i - 1] + 0.5 * (std::abs(current_a[i]) + std::abs(current_a[i - 1])) * dt_s;
-  }
-  return q;
-}
-
 namespace {
 
 // Local maxima of z; the middle of a flat top counts once (as scipy's _local_maxima_1d).

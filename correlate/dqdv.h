@@ -98,9 +98,6 @@ struct RowRange {
 // extreme (tolerance 0: at any step against dir).
 std::vector<RowRange> monotone_pieces(std::span<const double> voltage_v, Direction dir, double tolerance_v = 0);
 
-// Charge passed since the first row, positive, by trapezoid integration of |I| dt.
-std::vector<double> integrate_charge_c(std::span<const int64_t> t_ns, std::span<const double> current_a);
-
 // dQ/dV of one monotone piece (voltage monotone in dir, capacity in C as passed since some origin).
 DqdvCurve dqdv_piece(std::span<const double> voltage_v, std::span<const double> charge_c, Direction dir,
                      const DqdvOptions& opt);

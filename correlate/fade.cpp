@@ -95,15 +95,11 @@ FadeResult analyze_fade(const CyclerRecord& rec, const FadeOptions& opt) {
   }
   FadeResult out;
   out.first = halves.front().direction;
-  // Cycle numbers: a new cycle starts at every half-cycle of the first direction.
-  std::vector<std::size_t> cycle_of(halves.size());
-  std::size_t cycle = 0;
-  for (std::size_t h = 0; h < halves.size(); ++h) {
-    if (h > 0 && halves[h].direction == out.first) ++cycle;
-    cycle_of[h] = cycle;
-  }
-  out.cycles.resize(cycle + 1);
-  for (std::size_t c = 0; c <= cycle; ++c) out.cycles[c].cycle = c;
+  std::vector<Direction> directions;
+  for (const HalfCycle& h : halves) directions.push_back(h.direction);
+  const std::vector<std::size_t> cycle_of = cycle_numbers(directions);
+  out.cycles.resize(cycle_of.back() + 1);
+  for (std::size_t c = 0; c < out.cycles.size(); ++c) out.cycles[c].cycle = c;
   for (std::size_t h = 0; h < halves.size(); ++h) {
     CycleSummary& cs = out.cycles[cycle_of[h]];
     auto& slot = halves[h].direction == Direction::charge ? cs.charge : cs.discharge;

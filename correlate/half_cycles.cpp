@@ -56,6 +56,16 @@ std::vector<HalfCycle> split_half_cycles(const CyclerRecord& rec, const HalfCycl
   return out;
 }
 
+std::vector<std::size_t> cycle_numbers(const std::vector<Direction>& directions) {
+  std::vector<std::size_t> out(directions.size());
+  std::size_t cycle = 0;
+  for (std::size_t h = 0; h < directions.size(); ++h) {
+    if (h > 0 && directions[h] == directions.front()) ++cycle;
+    out[h] = cycle;
+  }
+  return out;
+}
+
 std::vector<double> charge_passed_c(const CyclerRecord& rec, std::size_t begin, std::size_t end, std::size_t* resets) {
   std::vector<double> q(end > begin ? end - begin : 0, 0.0);
   std::size_t found = 0;

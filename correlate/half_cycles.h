@@ -40,6 +40,11 @@ struct HalfCycle {
 
 std::vector<HalfCycle> split_half_cycles(const CyclerRecord& rec, const HalfCycleOptions& opt = {});
 
+// Cycle number of each half-cycle, given their directions in order: a cycle starts at every
+// half-cycle of the first one's direction (charge then discharge for a record that starts on
+// charge; a record that starts with a discharge pairs each discharge with the charge after it).
+std::vector<std::size_t> cycle_numbers(const std::vector<Direction>& directions);
+
 // Charge passed since row `begin`, positive, rows [begin, end): from the capacity column when the
 // record has one, else by the trapezoid of |I| dt. A column counts one way through a half-cycle,
 // but some cyclers reset it at every step change (Maccor's CC -> CV step inside one charge): a

@@ -4,14 +4,14 @@
 // table. `opsync report` runs them all with one set of options.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
-
-#include <cstddef>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "correlate/dqdv.h"
 #include "opsync/session_data.h"
 
 namespace opsync::cli {
@@ -75,6 +75,10 @@ void add_gitt_options(CLI::App& cmd, GittArgs& a, bool geometry_required);
 void add_onset_options(CLI::App& cmd, OnsetArgs& a);
 void add_align_options(CLI::App& cmd, AlignArgs& a);
 
+// The cycler record with the capacity source --capacity asks for (CliError if it names a column
+// the session lacks), and the dQ/dV options the arguments give; shared by dqdv, --dvdq and fade.
+correlate::CyclerRecord cycler_record(const CyclerData& c, const DqdvArgs& a);
+correlate::DqdvOptions dqdv_options(const DqdvArgs& a);
 nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a);
 void add_dvdq_options(CLI::App& cmd, DvdqArgs& a);
 nlohmann::json run_dvdq(const SessionData& d, const DqdvArgs& q, const DvdqArgs& a);

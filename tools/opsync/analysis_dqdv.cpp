@@ -44,8 +44,7 @@ void add_dqdv_options(CLI::App& cmd, DqdvArgs& a) {
       ->capture_default_str();
 }
 
-nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
-  const CyclerData& c = d.require_cycler();
+correlate::CyclerRecord cycler_record(const CyclerData& c, const DqdvArgs& a) {
   correlate::CyclerRecord rec = c.record;
   if (a.capacity == "column" && rec.capacity_c.empty()) {
     throw CliError(fmt::format("--capacity column: source '{}' recorded no capacity channel (use "
@@ -53,6 +52,10 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
                                c.source));
   }
   if (a.capacity == "integrated") rec.capacity_c.clear();
+  return rec;
+}
+
+correlate::DqdvOptions dqdv_options(const DqdvArgs& a) {
   correlate::DqdvOptions opt;
   opt.dv_v = a.dv_mv * 1e-3;
   opt.fwhm_v = a.fwhm_mv * 1e-3;
@@ -62,7 +65,13 @@ nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
   opt.peaks.min_height_fraction = a.min_peak_fraction;
   opt.half_cycles.rest_current_a = a.rest_current_a;
   opt.turn_back_tolerance_v = a.turn_back_mv * 1e-3;
-  const std::vector<correlate::DqdvCurve> curves = correlate::dqdv(rec, opt);
+  return opt;
+}
+
+nlohmann::json run_dqdv(const SessionData& d, const DqdvArgs& a) {
+  const CyclerData& c = d.require_cycler();
+  const correlate::CyclerRecord rec = cycler_record(c, a);
+  const std::vector<correlate::DqdvCurve> curves = correlate::dqdv(rec, dqdv_options(a));
   if (curves.empty()) {
     throw CliError(fmt::format(
         "no half-cycle of source '{}' is long enough for dQ/dV (|I| > {} A for at least 3 rows spanning 3 grid "

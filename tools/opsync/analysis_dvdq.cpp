@@ -24,12 +24,7 @@ void add_dvdq_options(CLI::App& cmd, DvdqArgs& a) {
 
 nlohmann::json run_dvdq(const SessionData& d, const DqdvArgs& q, const DvdqArgs& a) {
   const CyclerData& c = d.require_cycler();
-  correlate::CyclerRecord rec = c.record;
-  if (q.capacity == "column" && rec.capacity_c.empty()) {
-    throw CliError(fmt::format("--capacity column: source '{}' recorded no capacity channel (use --capacity integrated)",
-                               c.source));
-  }
-  if (q.capacity == "integrated") rec.capacity_c.clear();
+  const correlate::CyclerRecord rec = cycler_record(c, q);
   correlate::DvdqOptions opt;
   opt.grid_points = a.points;
   opt.fwhm_fraction = a.fwhm_percent / 100;

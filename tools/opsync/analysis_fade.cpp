@@ -32,17 +32,10 @@ void add_fade_options(CLI::App& cmd, FadeArgs& a) {
 
 nlohmann::json run_fade(const SessionData& d, const DqdvArgs& q, const FadeArgs& a) {
   const CyclerData& c = d.require_cycler();
-  correlate::CyclerRecord rec = c.record;
-  if (q.capacity == "integrated") rec.capacity_c.clear();
+  const correlate::CyclerRecord rec = cycler_record(c, q);
   correlate::FadeOptions opt;
   opt.track_window_v = a.track_window_mv * 1e-3;
-  opt.dqdv.dv_v = q.dv_mv * 1e-3;
-  opt.dqdv.fwhm_v = q.fwhm_mv * 1e-3;
-  opt.dqdv.peaks.min_prominence_fraction = q.min_prominence_fraction;
-  opt.dqdv.peaks.min_width_v = q.min_width_mv * 1e-3;
-  opt.dqdv.peaks.min_height_fraction = q.min_peak_fraction;
-  opt.dqdv.half_cycles.rest_current_a = q.rest_current_a;
-  opt.dqdv.turn_back_tolerance_v = q.turn_back_mv * 1e-3;
+  opt.dqdv = dqdv_options(q);
   const correlate::FadeResult r = correlate::analyze_fade(rec, opt);
   nlohmann::json cycles = nlohmann::json::array();
   for (const auto& cs : r.cycles) {

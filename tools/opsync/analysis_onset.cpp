@@ -119,6 +119,7 @@ void add_onset_uncertainty(const SessionData& d, const MsChannel& ch, const Cycl
       if (std::abs(x) > 60) continue;
       sx += x, sy += rec.voltage_v[i], sxx += x * x, sxy += x * rec.voltage_v[i], n += 1;
     }
+    // Two rows are enough for a slope (a cycler logging every minute has two or three here).
     const double den = n * sxx - sx * sx;
     const double dvdt = n >= 2 && den > 0 ? (n * sxy - sx * sy) / den : std::nan("");
     u["dv_dt_v_per_s"] = number_or_null(dvdt);
@@ -161,8 +162,11 @@ void add_gas_amounts(const correlate::Sensitivity& s, const MsChannel& ch, const
   const correlate::GasAmounts am = correlate::gas_amounts(ch.t_ns, ch.value_a, r.baseline, s, delay_s, cycler->record,
                                                           r.extrapolated_onset_t_ns);
   nlohmann::json halves = nlohmann::json::array(), cycles = nlohmann::json::array();
-  std::optional<correlate::Direction> first;
-  for (const auto& h : am.half_cycles) {
+  std::vector<correlate::Direction> directions;
+  for (const auto& h : am.half_cycles) directions.push_back(h.direction);
+  const std::vector<std::size_t> cycle_of = correlate::cycle_numbers(directions);  // as `opsync fade` counts
+  for (std::size_t k = 0; k < am.half_cycles.size(); ++k) {
+    const correlate::GasHalfCycle& h = am.half_cycles[k];
     halves.push_back({{"half_cycle", h.half_cycle},
                       {"direction", std::string(correlate::to_string(h.direction))},
                       {"from_s", seconds_after(t0, h.begin_ns)},
@@ -170,9 +174,7 @@ void add_gas_amounts(const correlate::Sensitivity& s, const MsChannel& ch, const
                       {"charge_mah", h.charge_c / correlate::kCoulombPerMah},
                       {"amount_mol", h.amount_mol},
                       {"amount_sigma_mol", h.amount_sigma_mol}});
-    // Cycles as `opsync fade` counts them: a new one at each half-cycle of the first direction.
-    if (!first) first = h.direction;
-    if (h.direction == *first || cycles.empty()) cycles.push_back({{"cycle", cycles.size()}, {"amount_mol", 0.0}});
+    if (cycle_of[k] == cycles.size()) cycles.push_back({{"cycle", cycle_of[k]}, {"amount_mol", 0.0}});
     cycles.back()["amount_mol"] = cycles.back()["amount_mol"].get<double>() + h.amount_mol;
   }
   g["amounts"] = {{"half_cycles", halves}, {"cycles", cycles}};

@@ -34,9 +34,8 @@ struct CalibrateArgs {
 };
 
 // The interval: seconds after t0, or the times of two marks (their text, as `opsync mark` wrote it).
-correlate::Window interval(const CalibrateArgs& a, const SessionData& d, int64_t t0) {
+correlate::Window interval(const CalibrateArgs& a, store::StoreReader& reader, const SessionData& d, int64_t t0) {
   if (!a.marks.empty()) {
-    store::StoreReader reader(a.db);
     int64_t at[2] = {0, 0};
     for (int k = 0; k < 2; ++k) {
       bool found = false;
@@ -70,7 +69,8 @@ void run_calibrate(const CalibrateArgs& a) {
   if (it == ms.end()) throw CliError(fmt::format("session '{}' has no ion current for m/z {}", d.session.name, a.mass));
   const MsChannel& ch = *it;
   const int64_t t0 = analysis_t0_ns(d);
-  const correlate::Window w = interval(a, d, t0);
+  store::StoreReader reader(a.db);
+  const correlate::Window w = interval(a, reader, d, t0);
   const double quiet_from = a.quiet_from_s >= 0 ? a.quiet_from_s : std::max(0.0, seconds_after(t0, ch.t_ns.front()));
   const double quiet_to = a.quiet_to_s >= 0 ? a.quiet_to_s : std::min(seconds_after(t0, w.begin_ns), quiet_from + 3600);
   const correlate::Window quiet{t0 + std::llround(quiet_from * 1e9), t0 + std::llround(quiet_to * 1e9)};
@@ -104,11 +104,8 @@ void run_calibrate(const CalibrateArgs& a) {
   c.to_ns = w.end_ns;
   c.detail = detail.dump();
   c.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  {
-    store::StoreReader reader(a.db);
-    for (const records::Source& src : reader.sources(d.session.id)) {
-      if (src.name == ch.source) c.source_id = src.id;
-    }
+  for (const records::Source& src : reader.sources(d.session.id)) {
+    if (src.name == ch.source) c.source_id = src.id;
   }
   store::TransactionWriter writer(a.db);
   writer.insert().add_gas_calibration(c);
